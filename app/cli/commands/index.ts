@@ -1,8 +1,10 @@
 /** Every `cordon` verb, in help order. */
 import type { Command } from '../command.ts';
+import { daemonCommands } from './daemon.ts';
 import { identityCommands } from './identity.ts';
+import { scanCommands } from './scan.ts';
 import { settingsCommands } from './settings.ts';
 
 export function allCommands(): readonly Command[] {
-  return [...settingsCommands, ...identityCommands];
+  return [...scanCommands, ...daemonCommands, ...settingsCommands, ...identityCommands];
 }

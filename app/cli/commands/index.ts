@@ -1,10 +1,23 @@
 /** Every `cordon` verb, in help order. */
 import type { Command } from '../command.ts';
+import { attributionCommands } from './attribution.ts';
+import { auditCommands } from './audit.ts';
 import { daemonCommands } from './daemon.ts';
 import { identityCommands } from './identity.ts';
+import { policyCommands } from './policy.ts';
+import { proxyCommands } from './proxy.ts';
 import { scanCommands } from './scan.ts';
 import { settingsCommands } from './settings.ts';
 
 export function allCommands(): readonly Command[] {
-  return [...scanCommands, ...daemonCommands, ...settingsCommands, ...identityCommands];
+  return [
+    ...scanCommands,
+    ...daemonCommands,
+    ...settingsCommands,
+    ...policyCommands,
+    ...proxyCommands,
+    ...attributionCommands,
+    ...auditCommands,
+    ...identityCommands,
+  ];
 }

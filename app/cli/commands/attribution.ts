@@ -1,0 +1,4 @@
+/** `cordon attribution ...` verbs. */
+import type { Command } from '../command.ts';
+
+export const attributionCommands: readonly Command[] = [];

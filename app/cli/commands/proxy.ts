@@ -1,0 +1,4 @@
+/** `cordon proxy ...` verbs. */
+import type { Command } from '../command.ts';
+
+export const proxyCommands: readonly Command[] = [];

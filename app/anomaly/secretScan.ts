@@ -1,0 +1,62 @@
+/**
+ * Finds secrets leaving in a request's URL, headers or body sample with secretlint's maintained
+ * recommended rule preset (not hand-written regexes). Returns only where and which rule: the
+ * secret values never leave this function (secretlint masks them and we drop its messages).
+ */
+import { lintSource } from '@secretlint/core';
+import { creator as recommended } from '@secretlint/secretlint-rule-preset-recommend';
+import type { AnomalyFlag } from '../api/anomaly.ts';
+
+export type SecretScanInput = Readonly<{
+  url?: string;
+  headers?: Readonly<Record<string, string | readonly string[]>>;
+  /** A bounded prefix of the body (the proxy never buffers a whole upload for this). */
+  bodySample?: string;
+}>;
+
+const CONFIG = { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: recommended }] };
+/** Headers that legitimately carry credentials to their own upstream: not "leaving". */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key', 'api-key', 'dpop']);
+
+export async function scanForSecrets(input: SecretScanInput): Promise<AnomalyFlag[]> {
+  const flags: AnomalyFlag[] = [];
+  if (input.url) {
+    const rules = await rulesFound(safeDecode(input.url));
+    if (rules.length > 0) flags.push({ code: 'secret-in-url', message: `the URL carries what looks like a secret (${rules.join(', ')})` });
+  }
+  if (input.headers) {
+    const lines: string[] = [];
+    for (const [name, value] of Object.entries(input.headers)) {
+      if (CREDENTIAL_HEADERS.has(name.toLowerCase())) continue;
+      for (const v of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${v}`);
+    }
+    const rules = lines.length > 0 ? await rulesFound(lines.join('\n')) : [];
+    if (rules.length > 0) flags.push({ code: 'secret-in-headers', message: `request headers carry what looks like a secret (${rules.join(', ')})` });
+  }
+  if (input.bodySample) {
+    const rules = await rulesFound(input.bodySample);
+    if (rules.length > 0) flags.push({ code: 'secret-in-body', message: `the request body carries what looks like a secret (${rules.join(', ')})` });
+  }
+  return flags;
+}
+
+async function rulesFound(content: string): Promise<string[]> {
+  try {
+    const result = await lintSource({
+      source: { content, filePath: '/cordon-request', ext: '', contentType: 'text' },
+      options: { config: CONFIG, maskSecrets: true, noPhysicFilePath: true },
+    });
+    return [...new Set(result.messages.map((m) => m.messageId))].sort();
+  } catch {
+    // A scanner failure must not pass silently as "no secret": report it as a finding of its own.
+    return ['SCANNER_ERROR'];
+  }
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

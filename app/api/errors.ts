@@ -14,6 +14,7 @@ export type CoreErrorCode =
   | 'ERR_SETTINGS_LOCKED'
   | 'ERR_KEYCHAIN_UNAVAILABLE'
   | 'ERR_KEY_NOT_FOUND'
+  | 'ERR_KEY_CORRUPT'
   | 'ERR_DPOP_INVALID'
   | 'ERR_CA'
   | 'ERR_STORE';

@@ -3,7 +3,7 @@
  * Each migration runs once, in a transaction, and bumps PRAGMA user_version. What the tables mean
  * lives with the code that owns them (eventStore.ts for inventory and events).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { CoreError } from '../api/errors.ts';
@@ -21,9 +21,14 @@ export function openDatabase(file: string, migrations: readonly Migration[] = MI
   }
   try {
     db.pragma('journal_mode = WAL');
-    // NORMAL in WAL mode: a committed transaction survives the process being killed (SIGKILL);
-    // only an OS crash or power loss can lose the last transactions.
-    db.pragma('synchronous = NORMAL');
+    // Durability of the audit trail. In WAL mode both NORMAL and FULL keep every committed
+    // transaction when the process is killed (SIGKILL): the WAL frames are in the OS page cache.
+    // They differ on an OS crash or power loss: NORMAL fsyncs only at checkpoints and may lose the
+    // last commits; FULL fsyncs the WAL at every commit. A security product chooses FULL: an event
+    // the proxy already quoted (the audit id in a 403) must not vanish, and the head file written
+    // after each commit must never be ahead of the database (that would read as tampering).
+    // The cost is one fsync per transaction, so batch hot-path writes (AuditLog.enqueueDecision).
+    db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db, migrations);
@@ -33,6 +38,21 @@ export function openDatabase(file: string, migrations: readonly Migration[] = MI
     throw new CoreError('ERR_STORE', `database ${file}: ${(error as Error).message}`, { cause: error });
   }
   return db;
+}
+
+/**
+ * Opens an existing database for reading only (the CLI's audit verbs): no migrations, no writes,
+ * safe while the daemon runs (WAL readers see a consistent snapshot without blocking it).
+ */
+export function openDatabaseReadOnly(file: string): Db {
+  if (!existsSync(file)) throw new CoreError('ERR_NOT_FOUND', `no database at ${file} (the daemon has not run yet)`);
+  try {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    db.pragma('busy_timeout = 5000');
+    return db;
+  } catch (error) {
+    throw new CoreError('ERR_STORE', `cannot open database ${file}: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 export function schemaVersion(db: Db): number {

@@ -1,14 +1,16 @@
 /**
  * The daemon's record of what it saw: the last inventory (so changes made while the daemon was
- * down are still reported at start) and an append-only log of events. Events are written in one
- * transaction with the inventory they describe, so the two never disagree.
+ * down are still reported at start) and its events. Every event is appended to the hash-chained
+ * audit trail (app/audit/chain.ts), in one transaction with the inventory it describes.
  */
 import { randomUUID } from 'node:crypto';
 import type { Inventory, InventoryChange } from '../api/inventory.ts';
 import type { CordonEvent, EventQuery } from '../api/control.ts';
+import { auditChain } from '../audit/chain.ts';
+import { eventRowInput, type AuditRow } from '../audit/hash.ts';
 import type { Db } from './database.ts';
 
-type EventRow = { seq: number; id: string; time: string; type: string; subject_id: string | null; summary: string; data: string };
+type EventRow = Pick<AuditRow, 'seq' | 'id' | 'time' | 'type' | 'subject_id' | 'summary' | 'data'>;
 
 export type EventStore = Readonly<{
   latestInventory(): Inventory | null;
@@ -22,20 +24,24 @@ export type EventStore = Readonly<{
 export function createEventStore(db: Db): EventStore {
   const getSnapshot = db.prepare<[], { body: string }>('SELECT body FROM inventory_snapshot WHERE id = 1');
   const putSnapshot = db.prepare('INSERT INTO inventory_snapshot (id, scanned_at, body) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET scanned_at = excluded.scanned_at, body = excluded.body');
-  const insert = db.prepare('INSERT INTO events (id, time, type, subject_id, summary, data) VALUES (?, ?, ?, ?, ?, ?)');
+  const chain = auditChain(db);
   const countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM events');
 
+  const rowOf = (type: string, summary: string, data: unknown, subjectId?: string) =>
+    eventRowInput(randomUUID(), new Date().toISOString(), type, summary, data, subjectId ?? null);
+
   const appendRow = (type: string, summary: string, data: unknown, subjectId?: string): CordonEvent => {
-    const id = randomUUID();
-    const time = new Date().toISOString();
-    const info = insert.run(id, time, type, subjectId ?? null, summary, JSON.stringify(data ?? null));
-    return { seq: Number(info.lastInsertRowid), id, time, type, subjectId: subjectId ?? null, summary, data: data ?? null };
+    const [row] = chain.append([rowOf(type, summary, data, subjectId)]);
+    return { seq: row!.seq, id: row!.id, time: row!.time, type, subjectId: subjectId ?? null, summary, data: data ?? null };
   };
 
-  const recordScan = db.transaction((inventory: Inventory, changes: readonly InventoryChange[]): CordonEvent[] => {
-    putSnapshot.run(inventory.scannedAt, JSON.stringify(inventory));
-    return changes.map((c) => appendRow(c.type, c.summary, { before: c.before, after: c.after, fields: c.fields }, c.id));
-  });
+  const recordScan = (inventory: Inventory, changes: readonly InventoryChange[]): CordonEvent[] =>
+    chain.transaction(() => {
+      putSnapshot.run(inventory.scannedAt, JSON.stringify(inventory));
+      const data = changes.map((c) => ({ before: c.before, after: c.after, fields: c.fields }));
+      const rows = chain.append(changes.map((c, i) => rowOf(c.type, c.summary, data[i], c.id)));
+      return rows.map((row, i) => ({ seq: row.seq, id: row.id, time: row.time, type: row.type, subjectId: row.subject_id, summary: row.summary, data: data[i] ?? null }));
+    });
 
   return {
     latestInventory() {
@@ -75,7 +81,7 @@ export function createEventStore(db: Db): EventStore {
 }
 
 function toEvent(row: EventRow): CordonEvent {
-  let data: unknown = null;
+  let data: unknown;
   try {
     data = JSON.parse(row.data);
   } catch {

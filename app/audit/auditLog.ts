@@ -1,0 +1,116 @@
+/**
+ * The audit log: the daemon's one entry point for recording decisions and daemon events in the
+ * hash-chained trail, and for verifying, querying and pruning it. Shares its chain with the event
+ * store on the same connection (inventory changes are audit events too).
+ */
+import { randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type { AuditEvent, AuditPruneResult, AuditQuery, AuditRetention, AuditVerifyResult } from '../api/audit.ts';
+import { auditChain, type AuditChain } from './chain.ts';
+import { decisionRow, type DecisionAuditInput } from './decision.ts';
+import { eventRowInput, type AuditRowInput } from './hash.ts';
+import type { AuditHead } from './headFile.ts';
+import { queryAudit, toAuditEvent } from './query.ts';
+import { pruneAudit } from './retention.ts';
+import { verifyAudit } from './verify.ts';
+
+type Db = Database.Database;
+
+/** Most events one transaction holds when the queue flushes. */
+const MAX_BATCH = 1000;
+
+export type AuditLogOptions = Readonly<{
+  /** Copy of the chain head, see headFile.ts. Default `<database file>-audit-head`; null: none. */
+  headFile?: string | null;
+  now?: () => Date;
+  /** Called when a queued batch cannot be written (the events are lost; the daemon should log it). */
+  onError?: (error: unknown, lost: number) => void;
+}>;
+
+export type QueuedAudit = Readonly<{
+  /** The audit id, known before the write: quote it in responses. */
+  id: string;
+  /** Settles when the event is committed (or its batch failed). Ignoring it is safe. */
+  committed: Promise<AuditEvent>;
+}>;
+
+export type AuditLog = Readonly<{
+  /** Records one decision; committed (fsynced) when this returns. Use before answering a block. */
+  appendDecision(input: DecisionAuditInput): AuditEvent;
+  /** Records decisions in one transaction: one fsync for all of them. */
+  appendBatch(inputs: readonly DecisionAuditInput[]): AuditEvent[];
+  /**
+   * Queues a decision; all decisions queued in the same event-loop turn commit together right
+   * after it (one fsync). For the hot path of allowed requests, where latency matters most.
+   */
+  enqueueDecision(input: DecisionAuditInput): QueuedAudit;
+  /** Writes queued decisions now (call before shutdown). */
+  flush(): void;
+  /** Records a non-decision event (daemon.started, settings.changed, approval.answered, ...). */
+  append(type: string, summary: string, data: unknown, subjectId?: string): AuditEvent;
+  verify(): AuditVerifyResult;
+  query(filter?: AuditQuery): AuditEvent[];
+  /** Prunes by age/rows/size, leaving an audit.pruned anchor; queued decisions are flushed first. */
+  prune(policy: AuditRetention, reason?: string): AuditPruneResult;
+  head(): AuditHead | null;
+}>;
+
+type Pending = { row: AuditRowInput; resolve(e: AuditEvent): void; reject(e: unknown): void };
+
+export function createAuditLog(db: Db, options: AuditLogOptions = {}): AuditLog {
+  const chain: AuditChain = auditChain(db, options.headFile === undefined ? {} : { headFile: options.headFile });
+  const now = options.now ?? (() => new Date());
+  let queue: Pending[] = [];
+  let scheduled: NodeJS.Immediate | null = null;
+
+  const flush = (): void => {
+    if (scheduled) clearImmediate(scheduled);
+    scheduled = null;
+    while (queue.length > 0) {
+      const batch = queue.slice(0, MAX_BATCH);
+      queue = queue.slice(batch.length);
+      try {
+        const rows = chain.append(batch.map((p) => p.row));
+        rows.forEach((row, i) => batch[i]?.resolve(toAuditEvent(row)));
+      } catch (error) {
+        options.onError?.(error, batch.length);
+        for (const p of batch) p.reject(error);
+      }
+    }
+  };
+
+  return {
+    appendDecision(input) {
+      const [row] = chain.append([decisionRow(input, now)]);
+      return toAuditEvent(row!);
+    },
+    appendBatch(inputs) {
+      return chain.append(inputs.map((input) => decisionRow(input, now))).map(toAuditEvent);
+    },
+    enqueueDecision(input) {
+      const row = decisionRow(input, now);
+      let resolve!: (e: AuditEvent) => void;
+      let reject!: (e: unknown) => void;
+      const committed = new Promise<AuditEvent>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      committed.catch(() => undefined); // a caller that does not await must not crash the daemon
+      queue.push({ row, resolve, reject });
+      scheduled ??= setImmediate(flush);
+      return { id: row.id, committed };
+    },
+    flush,
+    append(type, summary, data, subjectId) {
+      const [row] = chain.append([eventRowInput(randomUUID(), now().toISOString(), type, summary, data, subjectId ?? null)]);
+      return toAuditEvent(row!);
+    },
+    verify: () => verifyAudit(db, { headFile: chain.headFile }),
+    query: (filter = {}) => queryAudit(db, filter),
+    prune(policy, reason) {
+      flush();
+      return pruneAudit(db, policy, { now: now(), ...(reason !== undefined ? { reason } : {}) });
+    },
+    head: () => chain.head(),
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * What one policy decision becomes in the audit trail: the principal chain (argv redacted), the
+ * destination (path without query values), the decision and its reasons, bytes and timing. Never
+ * headers, bodies or secret values. Tolerates malformed input: bad fields become null, not throws.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AuditDecision, AuditDecisionData, AuditProcess } from '../api/audit.ts';
+import type { Decision, EgressRequest, Principal, ProcessInfo } from '../api/enforcement.ts';
+import type { AuditRowInput } from './hash.ts';
+import { redactArgv, redactPath, redactText } from './redact.ts';
+
+const MAX_CHAIN = 32;
+const MAX_REASONS = 32;
+const MAX_FIELD = 512;
+const ACTIONS: ReadonlySet<string> = new Set(['allow', 'log', 'ask', 'deny']);
+const KINDS: ReadonlySet<string> = new Set(['http', 'connect', 'https']);
+
+/** Everything the proxy knows about a decision once the request is done (or refused). */
+export type DecisionAuditInput = Readonly<{
+  principal: Principal;
+  request: EgressRequest;
+  decision: Decision;
+  /** Thumbprint of the agent key that signed DPoP proofs for this request. */
+  keyThumbprint?: string | null;
+  bytesUp?: number | null;
+  bytesDown?: number | null;
+  durationMs?: number | null;
+  /** HTTP status sent to the client (403 for a block). */
+  status?: number | null;
+  /** Event type; default "egress.<action>". Approvals use e.g. "approval.answered". */
+  type?: string;
+  /** Event time; default now. */
+  time?: Date;
+  /** Event id; default a fresh UUID (pass one to quote it in a response before the write). */
+  id?: string;
+}>;
+
+/** The stored row (before chaining) for a decision. */
+export function decisionRow(input: DecisionAuditInput, now: () => Date = () => new Date()): AuditRowInput {
+  const request = input.request ?? ({} as Partial<EgressRequest>);
+  const decision = input.decision ?? ({} as Partial<Decision>);
+  const principal = input.principal ?? ({} as Partial<Principal>);
+  const action: AuditDecision = ACTIONS.has(decision.action as string) ? (decision.action as AuditDecision) : 'deny';
+  const kind = KINDS.has(request.kind as string) ? (request.kind as 'http' | 'connect' | 'https') : 'http';
+  const host = cleanString(request.host)?.toLowerCase() ?? '';
+  const port = cleanInt(request.port);
+  const method = cleanString(request.method)?.toUpperCase() ?? null;
+  const path = typeof request.path === 'string' ? redactPath(request.path) : null;
+  const rule = cleanString(decision.rule) ?? 'default';
+  const agentIn = principal.agent ?? null;
+  const agent = agentIn && typeof agentIn === 'object'
+    ? { id: cleanString(agentIn.id) ?? 'unknown', kind: cleanString(agentIn.kind) ?? 'unknown', name: cleanString(agentIn.name) ?? 'unknown', pid: cleanInt(agentIn.pid) ?? 0, exe: cleanString(agentIn.exe) }
+    : null;
+  const keyThumbprint = cleanString(input.keyThumbprint);
+  const bytesUp = cleanInt(input.bytesUp);
+  const bytesDown = cleanInt(input.bytesDown);
+  const data: AuditDecisionData = {
+    request: { kind, host, port: port ?? 0, method, path, sni: cleanString(request.sni)?.toLowerCase() ?? null },
+    principal: {
+      attributed: principal.attributed === true,
+      reason: typeof principal.reason === 'string' ? redactText(principal.reason) : null,
+      agent,
+      chain: Array.isArray(principal.chain) ? principal.chain.slice(0, MAX_CHAIN).map(processOf) : [],
+    },
+    decision: {
+      action,
+      rule,
+      layer: cleanString(decision.layer) ?? 'default',
+      reasons: Array.isArray(decision.reasons)
+        ? decision.reasons.slice(0, MAX_REASONS).map((r) => ({ code: cleanString(r?.code) ?? 'unknown', message: redactText(cleanString(r?.message) ?? '') }))
+        : [],
+    },
+    keyThumbprint,
+    bytesUp,
+    bytesDown,
+    durationMs: typeof input.durationMs === 'number' && Number.isFinite(input.durationMs) && input.durationMs >= 0 ? Math.round(input.durationMs * 1000) / 1000 : null,
+    status: cleanInt(input.status),
+  };
+  const target = kind === 'connect' ? `CONNECT ${host}:${port ?? '?'}` : `${method ?? 'GET'} ${kind}://${host}${port !== null ? `:${port}` : ''}${path ?? ''}`;
+  const who = agent ? agent.kind : data.principal.attributed ? (data.principal.chain[0]?.exe ?? 'unknown process') : 'unattributed';
+  const time = input.time instanceof Date && !Number.isNaN(input.time.getTime()) ? input.time : now();
+  return {
+    id: cleanString(input.id) ?? randomUUID(),
+    time: time.toISOString(),
+    type: cleanString(input.type) ?? `egress.${action}`,
+    subject_id: agent?.id ?? null,
+    summary: `${action} ${target} (${who}) by ${rule}`,
+    data: JSON.stringify(data),
+    agent_id: agent?.id ?? null,
+    agent_kind: agent?.kind ?? null,
+    decision: action,
+    rule,
+    host,
+    port,
+    method,
+    path,
+    bytes_up: bytesUp,
+    bytes_down: bytesDown,
+    key_thumbprint: keyThumbprint,
+  };
+}
+
+function processOf(p: ProcessInfo): AuditProcess {
+  const proc = p ?? ({} as Partial<ProcessInfo>);
+  return {
+    pid: cleanInt(proc.pid) ?? 0,
+    ppid: cleanInt(proc.ppid),
+    exe: cleanString(proc.exe),
+    argv: Array.isArray(proc.argv) ? redactArgv(proc.argv.map((a) => String(a))) : [],
+    uid: cleanInt(proc.uid),
+    user: cleanString(proc.user),
+    cwd: cleanString(proc.cwd),
+  };
+}
+
+function cleanString(value: unknown): string | null {
+  if (typeof value !== 'string' || value === '') return null;
+  return value.length > MAX_FIELD ? `${value.slice(0, MAX_FIELD)}…` : value;
+}
+
+function cleanInt(value: unknown): number | null {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : null;
+}

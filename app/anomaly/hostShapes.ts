@@ -21,7 +21,7 @@ export function hostShapeFlags(host: string, path?: string): AnomalyFlag[] {
   const flags: AnomalyFlag[] = [];
   const h = normalizeHost(host);
   if (isIP(h)) {
-    flags.push({ code: 'ip-literal-host', message: `destination is a bare IP address (${h}), not a name` });
+    flags.push({ code: 'ip-literal', message: `destination is a bare IP address (${h}), not a name` });
   } else {
     const labels = h.split('.');
     if (labels.some((l) => l.startsWith('xn--'))) flags.push({ code: 'punycode-host', message: `hostname ${h} uses punycode (internationalized), a lookalike-domain shape` });

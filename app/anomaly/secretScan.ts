@@ -31,7 +31,7 @@ export async function scanForSecrets(input: SecretScanInput): Promise<AnomalyFla
       for (const v of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${v}`);
     }
     const rules = lines.length > 0 ? await rulesFound(lines.join('\n')) : [];
-    if (rules.length > 0) flags.push({ code: 'secret-in-headers', message: `request headers carry what looks like a secret (${rules.join(', ')})` });
+    if (rules.length > 0) flags.push({ code: 'secret-in-header', message: `request headers carry what looks like a secret (${rules.join(', ')})` });
   }
   if (input.bodySample) {
     const rules = await rulesFound(input.bodySample);

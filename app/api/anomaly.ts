@@ -1,26 +1,12 @@
 /**
  * Anomalous-egress flags: what the detector can raise about a request, each with a human
- * explanation. Policy maps each flag code to log, ask or deny. Types and constants only.
+ * explanation. Policy maps each flag code to log, ask or deny. Types only.
  */
+import type { FlagCode } from './policy.ts';
 
-export const ANOMALY_FLAG_CODES = [
-  'first-seen-destination',
-  'ip-literal-host',
-  'punycode-host',
-  'high-entropy-host',
-  'paste-service',
-  'webhook-service',
-  'tunnel-service',
-  'file-drop-service',
-  'image-proxy-abuse',
-  'upload-spike',
-  'rate-spike',
-  'secret-in-url',
-  'secret-in-headers',
-  'secret-in-body',
-] as const;
-
-export type AnomalyFlagCode = (typeof ANOMALY_FLAG_CODES)[number];
+/** Flag codes the detector raises: the policy's flag vocabulary (app/api/policy.ts) minus the
+ * aggregate `secrets` signal, which the daemon derives from the secret-in-* flags. */
+export type AnomalyFlagCode = Exclude<FlagCode, 'secrets'>;
 
 export type AnomalyFlag = {
   readonly code: AnomalyFlagCode;

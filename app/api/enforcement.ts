@@ -78,4 +78,9 @@ export type Decision = {
   readonly inspect?: boolean;
   /** Whether the proxy should attach a DPoP-bound credential for this upstream, and which one. */
   readonly dpop?: { readonly credential: string };
+  /**
+   * What the policy decided before the mode applied: differs from `action` in monitor mode (a
+   * would-be deny or ask is recorded as log). Audit keeps it so "would have blocked" is queryable.
+   */
+  readonly policyAction?: DecisionAction;
 };

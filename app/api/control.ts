@@ -9,6 +9,7 @@
  *
  * Types only: this file imports nothing at run time, so every process may import it.
  */
+import type { Approval, ApprovalAnswer } from './approvals.ts';
 import type { ErrorData } from './errors.ts';
 import type { Inventory } from './inventory.ts';
 
@@ -62,6 +63,18 @@ export type DaemonStatus = {
     readonly managedPath: string | null;
   };
   readonly events: { readonly total: number; readonly lastSeq: number | null };
+  /** The loopback proxy agents are pointed at; null when it could not start. */
+  readonly proxy: {
+    readonly url: string;
+    readonly port: number;
+    readonly mode: string;
+    readonly stats: unknown;
+  } | null;
+  readonly keychain: { readonly available: boolean; readonly error: string | null };
+  /** The exported CA bundle (what NODE_EXTRA_CA_CERTS and friends point at). */
+  readonly ca: { readonly bundle: string | null };
+  readonly policy: { readonly problems: number; readonly rules: number };
+  readonly approvals: { readonly pending: number };
 };
 
 /** Method name -> [params, result]. A method added here without a daemon handler fails typecheck. */
@@ -73,6 +86,9 @@ export type ControlMethods = {
   /** After this, the connection receives {"event":"event","data":CordonEvent} lines. */
   subscribe: [{ readonly afterSeq?: number }, { readonly subscribed: true }];
   shutdown: [Record<string, never>, { readonly stopping: true }];
+  /** Pending approvals, and with `all` the recent settled ones too. */
+  approvals: [{ readonly all?: boolean }, readonly Approval[]];
+  answerApproval: [{ readonly id: string; readonly answer: ApprovalAnswer }, Approval];
 };
 
 export type ControlMethod = keyof ControlMethods;

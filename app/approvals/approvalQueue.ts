@@ -18,6 +18,8 @@ export type ApprovalInput = Readonly<{
   subject: ApprovalSubject;
   reasons: readonly DecisionReason[];
   rule: string;
+  /** Opaque data handed back to onAlways (the daemon keeps the decision input there). */
+  context?: unknown;
 }>;
 
 export type ApprovalOutcome = Readonly<{
@@ -38,7 +40,7 @@ export type ApprovalQueueOptions = Readonly<{
   newId?: () => string;
   setTimer?: (fn: () => void, ms: number) => { cancel(): void };
   /** Called for "always" answers (write a user-layer rule). Errors are reported, not thrown. */
-  onAlways?: (approval: Approval, answer: 'allow-always' | 'deny-always') => void;
+  onAlways?: (approval: Approval, answer: 'allow-always' | 'deny-always', context: unknown) => void;
   /** Called whenever an approval is created or settled (control API stream, audit, tray). */
   onChange?: (approval: Approval) => void;
 }>;
@@ -56,6 +58,7 @@ export type ApprovalQueue = Readonly<{
 type Entry = {
   approval: Approval;
   key: string;
+  context: unknown;
   waiters: ((outcome: ApprovalOutcome) => void)[];
   timer: { cancel(): void };
 };
@@ -147,7 +150,7 @@ export function createApprovalQueue(options: ApprovalQueueOptions): ApprovalQueu
       }
       recentByAgent.get(agentKey)?.push(createdAt);
       return new Promise((resolve) => {
-        const entry: Entry = { approval, key, waiters: [resolve], timer: { cancel: () => undefined } };
+        const entry: Entry = { approval, key, context: input.context, waiters: [resolve], timer: { cancel: () => undefined } };
         entry.timer = setTimer(() => settle(entry, options.defaultAction, 'timeout', 'timeout'), options.timeoutMs);
         open.set(approval.id, entry);
         byKey.set(key, entry);
@@ -161,7 +164,7 @@ export function createApprovalQueue(options: ApprovalQueueOptions): ApprovalQueu
         throw new CoreError(done ? 'ERR_BAD_REQUEST' : 'ERR_NOT_FOUND', done ? `approval ${id} was already ${done.status}` : `no approval ${id}`);
       }
       const action = answer === 'allow-once' || answer === 'allow-always' ? 'allow' : 'deny';
-      if (answer === 'allow-always' || answer === 'deny-always') options.onAlways?.(entry.approval, answer);
+      if (answer === 'allow-always' || answer === 'deny-always') options.onAlways?.(entry.approval, answer, entry.context);
       settle(entry, action, 'user', answer);
       return entry.approval;
     },

@@ -6,6 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { CONTROL_PROTOCOL_VERSION, type CordonEvent, type DaemonStatus, type EventQuery } from '../api/control.ts';
 import { CoreError } from '../api/errors.ts';
+import type { ApprovalAnswer } from '../api/approvals.ts';
+import type { AgentRecord } from '../api/inventory.ts';
+import { createAuditLog } from '../audit/auditLog.ts';
+import { removeAgentKeys } from '../identity/agentKeys.ts';
 import { openDatabase } from '../store/database.ts';
 import { createEventStore } from '../store/eventStore.ts';
 import { ensurePrivateDir, type CordonPaths } from '../util/paths.ts';
@@ -14,6 +18,10 @@ import { acquireDaemonLock } from './lock.ts';
 import { startControlServer, type ControlHandlers } from './controlServer.ts';
 import { startInventoryWatcher } from './inventoryWatcher.ts';
 import { watchSettings } from './daemonSettings.ts';
+import { startEnforcement, type Enforcement } from './enforcement.ts';
+
+const APPROVAL_ANSWERS: readonly ApprovalAnswer[] = ['allow-once', 'allow-always', 'deny', 'deny-always'];
+const DAY_MS = 24 * 3600_000;
 
 export type DaemonOptions = Readonly<{
   paths: CordonPaths;
@@ -41,16 +49,34 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const cleanups: (() => Promise<void> | void)[] = [() => lock.release()];
   try {
     const db = openDatabase(paths.databaseFile);
-    cleanups.unshift(() => db.close());
+    cleanups.unshift(() => {
+      db.close();
+    });
     const store = createEventStore(db);
+    const audit = createAuditLog(db, { onError: (error, lost) => log.error('audit write failed', { error, lost }) });
+    cleanups.unshift(() => audit.flush());
     const publish = (events: readonly CordonEvent[]): void => {
       for (const event of events) controlServer?.publish(event);
     };
+    let enforcement: Enforcement | null = null;
 
     const settings = await watchSettings({ paths, env: options.env, log, onChange: (summary, problems) => {
       publish([store.append('settings.changed', summary, { problems })]);
+      enforcement?.applySettings();
     } });
     cleanups.unshift(() => settings.close());
+    const prune = (): void => {
+      try {
+        const result = audit.prune({ maxAgeDays: settings.current().settings.auditRetentionDays, maxRows: 1_000_000 });
+        log.debug('audit retention applied', { result });
+      } catch (error) {
+        log.warn('audit pruning failed', { error });
+      }
+    };
+    prune();
+    const pruneTimer = setInterval(prune, DAY_MS);
+    pruneTimer.unref();
+    cleanups.unshift(() => clearInterval(pruneTimer));
 
     const watcher = await startInventoryWatcher({
       store,
@@ -60,10 +86,37 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         ...(options.home !== undefined ? { home: options.home, env: { PATH: options.env.PATH } } : {}),
         projectRoots: settings.current().projectRoots,
       }),
-      onEvents: publish,
+      onEvents: (events) => {
+        publish(events);
+        for (const event of events) if (event.type === 'agent.removed') void forgetAgentKeys(event.data);
+      },
       ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
     });
     cleanups.unshift(() => watcher.close());
+
+    enforcement = await startEnforcement({
+      paths,
+      env: options.env,
+      log,
+      settings,
+      audit,
+      inventory: () => watcher.current(),
+      publish: (event) => publish([event]),
+    });
+    const running = enforcement;
+    cleanups.unshift(() => running.close());
+
+    /** When discovery sees an agent uninstalled, its DPoP keys go too. */
+    const forgetAgentKeys = async (data: unknown): Promise<void> => {
+      const before = (data as { before?: AgentRecord } | null)?.before;
+      const manager = enforcement?.keyManager;
+      if (!before || !manager) return;
+      try {
+        await removeAgentKeys(manager, { kind: before.kind, path: before.path });
+      } catch (error) {
+        log.warn('could not remove the keys of an uninstalled agent', { error, agent: before.kind });
+      }
+    };
 
     let stopping: Promise<void> | null = null;
     let resolveStopped!: () => void;
@@ -107,6 +160,18 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         connection.subscribe(afterSeq);
         return { subscribed: true };
       },
+      approvals: async (params) => {
+        const all = (params as { all?: unknown }).all === true;
+        return all ? [...running.approvals.pending(), ...running.approvals.history()] : running.approvals.pending();
+      },
+      answerApproval: async (params) => {
+        const { id, answer } = params as { id?: unknown; answer?: unknown };
+        if (typeof id !== 'string' || id.length === 0 || id.length > 200) throw new CoreError('ERR_BAD_REQUEST', 'id must be an approval id');
+        if (typeof answer !== 'string' || !APPROVAL_ANSWERS.includes(answer as ApprovalAnswer)) {
+          throw new CoreError('ERR_BAD_REQUEST', `answer must be one of ${APPROVAL_ANSWERS.join(', ')}`);
+        }
+        return running.approvals.answer(id, answer as ApprovalAnswer);
+      },
       shutdown: async () => {
         setImmediate(() => void stop('shutdown requested over the control API'));
         return { stopping: true };
@@ -136,6 +201,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         watcher: { enabled: settings.current().watchEnabled, paths: stats.watchedPaths, lastChangeAt: stats.lastChangeAt, scans: stats.scans },
         settings: { problems: settings.current().problems, managedPath: settings.current().managedPath },
         events: { total: store.count(), lastSeq: last?.seq ?? null },
+        ...running.status(),
       };
     };
 

@@ -1,5 +1,6 @@
 /** Every `cordon` verb, in help order. */
 import type { Command } from '../command.ts';
+import { approvalCommands } from './approvals.ts';
 import { attributionCommands } from './attribution.ts';
 import { auditCommands } from './audit.ts';
 import { daemonCommands } from './daemon.ts';
@@ -16,6 +17,7 @@ export function allCommands(): readonly Command[] {
     ...settingsCommands,
     ...policyCommands,
     ...proxyCommands,
+    ...approvalCommands,
     ...attributionCommands,
     ...auditCommands,
     ...identityCommands,

@@ -1,0 +1,274 @@
+/**
+ * The enforcement point, wired: the loopback proxy asks attribution who is calling, the anomaly
+ * detector what is unusual, the policy what to do, the approval queue when policy says ask, and
+ * writes one audit event per request or tunnel. Keys and the CA come from the OS keychain; when
+ * it is unreachable the proxy still runs, and inspection and DPoP fail closed.
+ */
+import { watch, type FSWatcher } from 'chokidar';
+import type { ApprovalSubject } from '../api/approvals.ts';
+import type { CordonEvent } from '../api/control.ts';
+import type { Decision, DecisionReason, EgressRequest, Principal } from '../api/enforcement.ts';
+import type { Inventory } from '../api/inventory.ts';
+import type { PolicyProblem } from '../api/policy.ts';
+import { createAnomalyDetector, type AnomalyDetector } from '../anomaly/detector.ts';
+import { createBaseline } from '../anomaly/baseline.ts';
+import { createApprovalQueue, type ApprovalQueue } from '../approvals/approvalQueue.ts';
+import { createAttributor } from '../attribution/index.ts';
+import type { AuditLog } from '../audit/auditLog.ts';
+import { agentIdentity } from '../identity/agentIdentity.ts';
+import { createAgentKeyManager, type AgentKeyManager } from '../identity/agentKeys.ts';
+import { ensureRootCa, exportCaBundle } from '../identity/ca/rootCa.ts';
+import { createLeafIssuer, type LeafIssuer } from '../identity/ca/leafCache.ts';
+import { createCredentialStore, type CredentialStore } from '../identity/credentials.ts';
+import { createDpopProof } from '../identity/dpop/proof.ts';
+import { createOsKeyStore } from '../identity/keyStore.ts';
+import { decide, type DecisionInput } from '../policy/decide.ts';
+import { loadEffectivePolicy, type LoadedPolicy } from '../policy/load.ts';
+import { addUserRule, rulesFromAnswer } from '../policy/userRules.ts';
+import { createProxyServer } from '../proxy/server.ts';
+import type { ProxyEvent, ProxyHooks, RunningProxy } from '../proxy/types.ts';
+import type { CordonPaths } from '../util/paths.ts';
+import type { Logger } from '../util/log.ts';
+import type { SettingsWatch } from './daemonSettings.ts';
+import { join } from 'node:path';
+
+export type EnforcementStatus = {
+  readonly proxy: { readonly url: string; readonly port: number; readonly mode: string; readonly stats: unknown } | null;
+  readonly keychain: { readonly available: boolean; readonly error: string | null };
+  readonly ca: { readonly bundle: string | null };
+  readonly policy: { readonly problems: number; readonly rules: number };
+  readonly approvals: { readonly pending: number };
+};
+
+export type Enforcement = Readonly<{
+  approvals: ApprovalQueue;
+  keyManager: AgentKeyManager | null;
+  status(): EnforcementStatus;
+  policyProblems(): readonly PolicyProblem[];
+  reloadPolicy(reason: string): Promise<void>;
+  applySettings(): void;
+  close(): Promise<void>;
+}>;
+
+export type EnforcementOptions = Readonly<{
+  paths: CordonPaths;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  settings: SettingsWatch;
+  audit: AuditLog;
+  inventory: () => Inventory | null;
+  /** Pushes a recorded event (decisions, approvals, policy reloads) to control-API subscribers. */
+  publish: (event: CordonEvent) => void;
+}>;
+
+export async function startEnforcement(options: EnforcementOptions): Promise<Enforcement> {
+  const { paths, env, log, settings, audit } = options;
+  const cleanups: (() => Promise<void> | void)[] = [];
+
+  const identity = await openIdentity(paths, env, log);
+  cleanups.push(async () => identity.keyManager?.flush());
+
+  let loaded: LoadedPolicy = await loadPolicy();
+  let policyWatcher: FSWatcher | null = null;
+  const watchPolicy = (files: readonly string[]): void => {
+    if (policyWatcher) void policyWatcher.close();
+    policyWatcher = watch([...files], { ignoreInitial: true, depth: 0, atomic: false, ignorePermissionErrors: true });
+    policyWatcher.on('all', (event, path) => void reloadPolicy(`${event} ${path}`));
+    policyWatcher.on('error', (error) => log.warn('policy watcher error', { error }));
+  };
+  watchPolicy(loaded.watchPaths);
+  cleanups.push(async () => policyWatcher?.close());
+
+  const detector: AnomalyDetector = createAnomalyDetector({ baseline: createBaseline(join(paths.dataDir, 'baseline.json')) });
+  cleanups.push(() => detector.save());
+
+  const approvals = createApprovalQueue({
+    timeoutMs: settings.current().settings.approvalTimeoutSeconds * 1000,
+    defaultAction: settings.current().settings.approvalTimeoutAction,
+    onAlways: (_approval, answer, context) => {
+      const input = context as DecisionInput | undefined;
+      if (!input) return;
+      void addUserRule(paths, rulesFromAnswer(input, answer === 'allow-always' ? 'allow' : 'deny'))
+        .then((result) => {
+          if (!result.ok) log.warn('could not save the always answer as a rule', { reason: result.reason, message: result.message });
+          return reloadPolicy('always answer');
+        })
+        .catch((error: unknown) => log.error('saving an always answer failed', { error }));
+    },
+    onChange: (approval) => {
+      if (approval.status === 'pending' && approval.count === 1) {
+        options.publish(audit.append('approval.requested', `approval asked: ${describeSubject(approval.subject)} by ${approval.agent?.name ?? 'an unattributed process'}`, approval, approval.id));
+      } else if (approval.status !== 'pending') {
+        options.publish(audit.append('approval.answered', `approval ${approval.status}: ${describeSubject(approval.subject)} (${approval.answer?.answer ?? ''})`, approval, approval.id));
+      }
+    },
+  });
+  cleanups.push(() => approvals.close());
+
+  const attributor = createAttributor({ inventory: options.inventory });
+
+  const decideHook = async (request: EgressRequest, principal: Principal): Promise<Decision> => {
+    const url = request.path !== undefined ? `${request.kind === 'http' ? 'http' : 'https'}://${request.host}:${request.port}${request.path}` : undefined;
+    const assessment = await detector.assess(principal, request, { ...(url ? { url } : {}), ...(request.headers ? { headers: request.headers } : {}) });
+    const flags: DecisionReason[] = assessment.flags.map((f) => ({ code: f.code, message: f.message }));
+    const input: DecisionInput = {
+      request,
+      principal,
+      flags,
+      secrets: flags.some((f) => f.code.startsWith('secret-in-')),
+      mode: settings.current().mode,
+      learning: assessment.learning,
+    };
+    const decision = decide(loaded.policy, input);
+    if (decision.action !== 'ask') return decision;
+    const subject: ApprovalSubject = { kind: 'egress', host: request.host, port: request.port, ...(request.method ? { method: request.method } : {}), ...(request.path ? { path: request.path.split('?')[0] ?? '' } : {}) };
+    const outcome = await approvals.request({ principal, subject, reasons: decision.reasons, rule: decision.rule, context: input });
+    return {
+      ...decision,
+      action: outcome.action,
+      reasons: [...decision.reasons, { code: `approval-${outcome.by}`, message: outcome.by === 'user' ? `answered ${outcome.answer} (approval ${outcome.approvalId})` : `nobody answered: ${outcome.action} by default (${outcome.by}, approval ${outcome.approvalId})` }],
+    };
+  };
+
+  const hooks: ProxyHooks = {
+    attribute: (conn) => attributor.attribute(conn),
+    decide: decideHook,
+    record(event: ProxyEvent): string {
+      detector.observe(event.principal, event.request, event.bytesUp);
+      const input = {
+        principal: event.principal,
+        request: event.request,
+        decision: event.decision,
+        bytesUp: event.bytesUp,
+        bytesDown: event.bytesDown,
+        durationMs: event.durationMs,
+        status: event.status,
+      };
+      if (event.outcome === 'blocked' || event.decision.action === 'deny') {
+        const recorded = audit.appendDecision(input);
+        options.publish(recorded);
+        return recorded.id;
+      }
+      const queued = audit.enqueueDecision(input);
+      queued.committed.then(options.publish, () => undefined);
+      return queued.id;
+    },
+    ...(identity.leaves ? { tls: { secureContextFor: (host: string) => identity.leaves!.leafFor(host).secureContext() } } : {}),
+    ...(identity.keyManager && identity.credentials ? { dpop: dpopAuthorizer(identity.keyManager, identity.credentials) } : {}),
+  };
+
+  let proxy: RunningProxy | null = null;
+  try {
+    proxy = await createProxyServer({
+      port: settings.current().settings.proxyPort,
+      hooks,
+      log: log.child({ component: 'proxy' }),
+      mode: settings.current().mode,
+      upstream: {
+        ...(env.HTTP_PROXY || env.http_proxy ? { httpProxy: env.HTTP_PROXY || env.http_proxy } : {}),
+        ...(env.HTTPS_PROXY || env.https_proxy ? { httpsProxy: env.HTTPS_PROXY || env.https_proxy } : {}),
+        ...(env.NO_PROXY || env.no_proxy ? { noProxy: env.NO_PROXY || env.no_proxy } : {}),
+      },
+    });
+    cleanups.push(async () => proxy?.close());
+    log.info('proxy listening', { url: proxy.url, mode: proxy.mode() });
+  } catch (error) {
+    log.error('the proxy could not start; discovery and the control API keep running', { error });
+  }
+
+  async function loadPolicy(): Promise<LoadedPolicy> {
+    const result = await loadEffectivePolicy({ paths, env, settings: settings.report() });
+    for (const p of result.problems) {
+      (p.severity === 'error' ? log.error : log.warn)(`policy: ${p.message}`, { file: p.file, line: p.line, rule: p.ruleId });
+    }
+    return result;
+  }
+
+  async function reloadPolicy(reason: string): Promise<void> {
+    try {
+      loaded = await loadPolicy();
+      watchPolicy(loaded.watchPaths);
+      options.publish(audit.append('policy.reloaded', `policy reloaded (${reason}): ${loaded.problems.length} problem(s)`, { reason, problems: loaded.problems.length }));
+    } catch (error) {
+      log.error('policy reload failed; the previous policy stays in force', { error });
+    }
+  }
+
+  return {
+    approvals,
+    keyManager: identity.keyManager,
+    policyProblems: () => loaded.problems,
+    reloadPolicy,
+    applySettings() {
+      proxy?.setMode(settings.current().mode);
+      void reloadPolicy('settings changed');
+    },
+    status: () => ({
+      proxy: proxy ? { url: proxy.url, port: proxy.port, mode: proxy.mode(), stats: proxy.stats() } : null,
+      keychain: { available: identity.keyManager !== null, error: identity.error },
+      ca: { bundle: identity.bundle },
+      policy: { problems: loaded.problems.length, rules: loaded.policy.layers.reduce((n, l) => n + l.rules.length, 0) },
+      approvals: { pending: approvals.pending().length },
+    }),
+    async close() {
+      for (const cleanup of cleanups.reverse()) {
+        try {
+          await cleanup();
+        } catch (error) {
+          log.warn('enforcement cleanup failed', { error });
+        }
+      }
+    },
+  };
+}
+
+type Identity = {
+  keyManager: AgentKeyManager | null;
+  credentials: CredentialStore | null;
+  leaves: LeafIssuer | null;
+  bundle: string | null;
+  error: string | null;
+};
+
+async function openIdentity(paths: CordonPaths, env: NodeJS.ProcessEnv, log: Logger): Promise<Identity> {
+  try {
+    const keyStore = createOsKeyStore(env.CORDON_KEYCHAIN_SERVICE ? { service: env.CORDON_KEYCHAIN_SERVICE } : {});
+    const keyManager = createAgentKeyManager({ keyStore, dataDir: paths.dataDir });
+    const caOptions = { keyStore, dataDir: paths.dataDir };
+    const { ca } = await ensureRootCa(caOptions);
+    const leaves = await createLeafIssuer(ca);
+    const { path: bundle } = await exportCaBundle(caOptions);
+    return { keyManager, credentials: createCredentialStore(keyStore, paths.dataDir), leaves, bundle, error: null };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log.error('the OS keychain is unavailable: TLS inspection and DPoP are off and fail closed', { error: message });
+    return { keyManager: null, credentials: null, leaves: null, bundle: null, error: message };
+  }
+}
+
+function dpopAuthorizer(keyManager: AgentKeyManager, credentials: CredentialStore): NonNullable<ProxyHooks['dpop']> {
+  return {
+    async authorize(principal, request) {
+      const host = new URL(request.url).hostname;
+      const token = await credentials.tokenFor(request.credential, host);
+      if (token === null) throw new Error(`credential '${request.credential}' is not stored for ${host}`);
+      const identity = principal.agent ? agentIdentity(principal.agent.kind, principal.agent.exe ? { executable: principal.agent.exe } : {}) : agentIdentity('unattributed');
+      const signer = await keyManager.signerFor(identity);
+      const proof = createDpopProof(signer, { htm: request.method, htu: request.url, accessToken: token, ...(request.nonce ? { nonce: request.nonce } : {}) });
+      return { authorization: `DPoP ${token}`, dpop: proof };
+    },
+  };
+}
+
+function describeSubject(subject: ApprovalSubject): string {
+  switch (subject.kind) {
+    case 'egress':
+      return `${subject.method ? `${subject.method} ` : ''}${subject.host}:${subject.port}${subject.path ?? ''}`;
+    case 'command':
+      return `command ${subject.command.slice(0, 80)}`;
+    case 'mcp-tool':
+      return `MCP tool ${subject.server}/${subject.tool}`;
+    case 'file':
+      return `${subject.operation} ${subject.path}`;
+  }
+}

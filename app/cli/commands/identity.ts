@@ -153,7 +153,7 @@ const caRotate: Command = {
 export const identityCommands: readonly Command[] = [keysList, keysRotate, keysRemove, dpopProof, caShow, caExport, caRotate];
 
 /** The keychain service: CORDON_KEYCHAIN_SERVICE lets tests keep their keys apart from the user's. */
-function keyStoreFor(ctx: CommandContext): KeyStore {
+export function keyStoreFor(ctx: CommandContext): KeyStore {
   return createOsKeyStore({ service: ctx.env.CORDON_KEYCHAIN_SERVICE || DEFAULT_KEYCHAIN_SERVICE });
 }
 

@@ -3,6 +3,7 @@ import type { Command } from '../command.ts';
 import { approvalCommands } from './approvals.ts';
 import { attributionCommands } from './attribution.ts';
 import { auditCommands } from './audit.ts';
+import { credentialCommands } from './credentials.ts';
 import { daemonCommands } from './daemon.ts';
 import { identityCommands } from './identity.ts';
 import { policyCommands } from './policy.ts';
@@ -21,5 +22,6 @@ export function allCommands(): readonly Command[] {
     ...attributionCommands,
     ...auditCommands,
     ...identityCommands,
+    ...credentialCommands,
   ];
 }

@@ -21,7 +21,8 @@ export function hostShapeFlags(host: string, path?: string): AnomalyFlag[] {
   const flags: AnomalyFlag[] = [];
   const h = normalizeHost(host);
   if (isIP(h)) {
-    flags.push({ code: 'ip-literal', message: `destination is a bare IP address (${h}), not a name` });
+    // Loopback is the developer's own machine (dev servers, local MCP servers), not egress.
+    if (!isLoopback(h)) flags.push({ code: 'ip-literal', message: `destination is a bare IP address (${h}), not a name` });
   } else {
     const labels = h.split('.');
     if (labels.some((l) => l.startsWith('xn--'))) flags.push({ code: 'punycode-host', message: `hostname ${h} uses punycode (internationalized), a lookalike-domain shape` });
@@ -38,6 +39,10 @@ export function hostShapeFlags(host: string, path?: string): AnomalyFlag[] {
     flags.push({ code: 'image-proxy-abuse', message: `request to image proxy ${proxy} carries a long encoded URL or query (markdown-image exfiltration shape)` });
   }
   return flags;
+}
+
+function isLoopback(ip: string): boolean {
+  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
 }
 
 export function normalizeHost(host: string): string {

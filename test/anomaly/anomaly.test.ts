@@ -21,6 +21,8 @@ for (const [host, path, expected] of [
   ['api.anthropic.com', undefined, []],
   ['registry.npmjs.org', undefined, []],
   ['203.0.113.7', undefined, ['ip-literal']],
+  ['127.0.0.1', undefined, []],
+  ['[::1]', undefined, []],
   ['[2001:db8::1]', undefined, ['ip-literal']],
   ['xn--pypal-4ve.com', undefined, ['punycode-host']],
   ['a9f3kq2x7m1z8w4v6b0n5c3d.t.example.com', undefined, ['high-entropy-host']],

@@ -1,0 +1,169 @@
+// The enforcement point end to end: a real daemon, a real curl through its proxy to local
+// origins, the decision in the audit trail with the right process attributed, blocks answered
+// at once with a 403 naming the audit id, and approvals answered over the control API.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Approval } from '../../app/api/approvals.ts';
+import type { CordonEvent } from '../../app/api/control.ts';
+import { startDaemonProcess, waitFor, type DaemonHandle } from '../helpers/daemonProcess.ts';
+
+const hasCurl = spawnSync('sh', ['-c', 'command -v curl'], { stdio: 'ignore' }).status === 0;
+
+let origin: Server;
+let askOrigin: Server;
+let originPort = 0;
+let askPort = 0;
+let daemon: DaemonHandle;
+let home: string;
+let cordonHome: string;
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+}
+
+before(async () => {
+  origin = createServer((_req, res) => res.end('hello from origin'));
+  askOrigin = createServer((_req, res) => res.end('hello from the asked origin'));
+  originPort = await listen(origin);
+  askPort = await listen(askOrigin);
+  home = mkdtempSync(join(tmpdir(), 'cordon-enf-home-'));
+  cordonHome = mkdtempSync(join(tmpdir(), 'cordon-enf-'));
+  mkdirSync(join(cordonHome, 'config'), { recursive: true });
+  writeFileSync(join(cordonHome, 'config', 'settings.json'), JSON.stringify({ mode: 'enforce', approvalTimeoutSeconds: 5 }));
+  writeFileSync(
+    join(cordonHome, 'config', 'policy.yaml'),
+    [
+      'version: 1',
+      'rules:',
+      '  - id: local-origin',
+      '    action: allow',
+      '    ips: [127.0.0.1]',
+      `    ports: [${originPort}]`,
+      '  - id: ask-origin',
+      '    action: ask',
+      '    ips: [127.0.0.1]',
+      `    ports: [${askPort}]`,
+      '  - id: no-paste',
+      '    action: deny',
+      '    hosts: [paste.invalid]',
+      '',
+    ].join('\n'),
+  );
+  daemon = await startDaemonProcess({ home, cordonHome, env: { CORDON_KEYCHAIN_SERVICE: `cordon-test-enf-${process.pid}` } });
+});
+
+after(async () => {
+  await daemon?.cleanup();
+  origin?.close();
+  askOrigin?.close();
+  rmSync(home, { recursive: true, force: true });
+  rmSync(cordonHome, { recursive: true, force: true });
+});
+
+async function proxyUrl(): Promise<string> {
+  const client = await daemon.connect();
+  try {
+    const status = await client.call('status');
+    assert.ok(status.proxy, 'the proxy is running');
+    return status.proxy.url;
+  } finally {
+    client.close();
+  }
+}
+
+function curl(proxy: string, url: string): Promise<{ code: number | null; stdout: string; pid: number }> {
+  return new Promise((resolve) => {
+    const child = spawn('curl', ['-sS', '-i', '--max-time', '20', '-x', proxy, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, pid: child.pid ?? -1 }));
+  });
+}
+
+async function auditEvents(): Promise<CordonEvent[]> {
+  const client = await daemon.connect();
+  try {
+    return [...(await client.call('events', { limit: 200 }))];
+  } finally {
+    client.close();
+  }
+}
+
+test('an allowed request reaches the origin and its audit event names the curl process', { skip: !hasCurl && 'curl is not installed' }, async () => {
+  const proxy = await proxyUrl();
+  const r = await curl(proxy, `http://127.0.0.1:${originPort}/hello`);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^HTTP\/1\.1 200/);
+  assert.match(r.stdout, /hello from origin/);
+  // Allowed requests are recorded when the exchange ends (queued, one fsync per batch).
+  const isHello = (e: CordonEvent): boolean => e.type.startsWith('egress.') && e.summary.includes(`127.0.0.1:${originPort}/hello`);
+  await waitFor(async () => (await auditEvents()).some(isHello), 5000);
+  const event = (await auditEvents()).find(isHello);
+  assert.notEqual(event?.type, 'egress.deny');
+  const data = JSON.stringify(event);
+  assert.match(data, new RegExp(`"pid":${r.pid}\\b`), `the audit event attributes the request to curl (pid ${r.pid}): ${data}`);
+  assert.match(data, /curl/);
+});
+
+test('a denied request gets a 403 at once naming Cordon, the rule and the audit id', { skip: !hasCurl && 'curl is not installed' }, async () => {
+  const proxy = await proxyUrl();
+  const r = await curl(proxy, 'http://paste.invalid/upload');
+  assert.match(r.stdout, /^HTTP\/1\.1 403/);
+  assert.match(r.stdout, /x-cordon-rule: .*no-paste/i);
+  const auditId = /x-cordon-audit-id: (\S+)/i.exec(r.stdout)?.[1];
+  assert.ok(auditId, r.stdout);
+  const events = await auditEvents();
+  assert.ok(events.some((e) => e.id === auditId && e.type === 'egress.deny'), `audit id ${auditId} is recorded as a deny`);
+});
+
+test('an ask is parked as an approval; allow-once lets it through, and an unanswered one is denied on timeout', { skip: !hasCurl && 'curl is not installed' }, async () => {
+  const proxy = await proxyUrl();
+  const client = await daemon.connect();
+  try {
+    const pending = curl(proxy, `http://127.0.0.1:${askPort}/one`);
+    let approval: Approval | undefined;
+    await waitFor(async () => {
+      approval = (await client.call('approvals', {}))[0];
+      return approval !== undefined;
+    }, 10_000);
+    assert.equal(approval?.subject.kind, 'egress');
+    assert.match(approval?.rule ?? '', /ask-origin/);
+    await client.call('answerApproval', { id: approval!.id, answer: 'allow-once' });
+    const r = await pending;
+    assert.match(r.stdout, /^HTTP\/1\.1 200/);
+    assert.match(r.stdout, /hello from the asked origin/);
+
+    const started = Date.now();
+    const timedOut = await curl(proxy, `http://127.0.0.1:${askPort}/two`);
+    assert.match(timedOut.stdout, /^HTTP\/1\.1 403/);
+    assert.ok(Date.now() - started >= 4000, 'denied by the approval timeout, not at once');
+    const history = await client.call('approvals', { all: true });
+    assert.ok(history.some((a) => a.status === 'expired'));
+  } finally {
+    client.close();
+  }
+});
+
+test('the daemon answers a request with a bad request line with 400 and keeps serving', async () => {
+  const proxy = new URL(await proxyUrl());
+  const { connect } = await import('node:net');
+  const reply = await new Promise<string>((resolve) => {
+    const s = connect(Number(proxy.port), proxy.hostname);
+    let data = '';
+    s.on('data', (d) => (data += d.toString()));
+    s.on('close', () => resolve(data));
+    s.on('error', () => resolve(data));
+    s.write('GARBAGE / NOT-HTTP\r\n\r\n');
+    setTimeout(() => s.destroy(), 2000);
+  });
+  assert.match(reply, /^HTTP\/1\.1 400/);
+  const client = await daemon.connect();
+  assert.ok((await client.call('status')).proxy);
+  client.close();
+});

@@ -157,6 +157,8 @@ function redactHeader(line: string): string {
  */
 function highEntropy(value: string): boolean {
   if (value.length < 24) return false;
+  // A file path (lowercase segments split by '/') is not a key, however varied its letters.
+  if (value.includes('/') && value.split('/').every((segment) => /^[a-z0-9._-]{0,48}$/.test(segment))) return false;
   const classes = [/[a-z]/, /[A-Z]/, /[0-9]/].filter((r) => r.test(value)).length;
   if (classes < 2) return false;
   const counts = new Map<string, number>();

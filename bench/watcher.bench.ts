@@ -61,10 +61,10 @@ async function chokidarLatency(dir: string): Promise<number[]> {
   const file = join(dir, 'mcp.json');
   writeFileSync(file, '{}');
   const watcher = watch([file], { ignoreInitial: true, depth: 0, atomic: false });
-  await new Promise((resolve) => watcher.once('ready', resolve));
+  await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   const samples: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
-    const seen = new Promise((resolve) => watcher.once('change', resolve));
+    const seen = new Promise<void>((resolve) => watcher.once('change', () => resolve()));
     const started = performance.now();
     writeFileSync(file, JSON.stringify({ i }));
     await Promise.race([seen, new Promise((r) => setTimeout(r, 2000))]);

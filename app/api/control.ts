@@ -68,6 +68,8 @@ export type DaemonStatus = {
     readonly url: string;
     readonly port: number;
     readonly mode: string;
+    /** The CA bundle `cordon run` points NODE_EXTRA_CA_CERTS and friends at. */
+    readonly caFile: string | null;
     readonly stats: unknown;
   } | null;
   readonly keychain: { readonly available: boolean; readonly error: string | null };

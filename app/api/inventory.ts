@@ -93,6 +93,11 @@ export type McpServerRecord = {
   readonly args?: readonly string[];
   /** Remote: the URL with query values and userinfo redacted. */
   readonly url?: string;
+  /**
+   * Stdio bridges to a remote server (npx mcp-remote URL, supergateway, mcp-proxy): the remote
+   * URL found in the args, redacted like `url`. The real endpoint, although the transport is stdio.
+   */
+  readonly remoteUrl?: string;
   /** Names of env vars handed to the server (values never). */
   readonly envNames: readonly string[];
   /** Names of HTTP headers sent to the server (values never). */

@@ -26,6 +26,7 @@ import { decide, type DecisionInput } from '../policy/decide.ts';
 import { loadEffectivePolicy, type LoadedPolicy } from '../policy/load.ts';
 import { addUserRule, rulesFromAnswer } from '../policy/userRules.ts';
 import { createProxyServer } from '../proxy/server.ts';
+import { upstreamFromEnv } from '../proxy/upstream.ts';
 import type { ProxyEvent, ProxyHooks, RunningProxy } from '../proxy/types.ts';
 import type { CordonPaths } from '../util/paths.ts';
 import type { Logger } from '../util/log.ts';
@@ -33,7 +34,7 @@ import type { SettingsWatch } from './daemonSettings.ts';
 import { join } from 'node:path';
 
 export type EnforcementStatus = {
-  readonly proxy: { readonly url: string; readonly port: number; readonly mode: string; readonly stats: unknown } | null;
+  readonly proxy: { readonly url: string; readonly port: number; readonly mode: string; readonly caFile: string | null; readonly stats: unknown } | null;
   readonly keychain: { readonly available: boolean; readonly error: string | null };
   readonly ca: { readonly bundle: string | null };
   readonly policy: { readonly problems: number; readonly rules: number };
@@ -164,11 +165,7 @@ export async function startEnforcement(options: EnforcementOptions): Promise<Enf
       hooks,
       log: log.child({ component: 'proxy' }),
       mode: settings.current().mode,
-      upstream: {
-        ...(env.HTTP_PROXY || env.http_proxy ? { httpProxy: env.HTTP_PROXY || env.http_proxy } : {}),
-        ...(env.HTTPS_PROXY || env.https_proxy ? { httpsProxy: env.HTTPS_PROXY || env.https_proxy } : {}),
-        ...(env.NO_PROXY || env.no_proxy ? { noProxy: env.NO_PROXY || env.no_proxy } : {}),
-      },
+      upstream: upstreamFromEnv(env),
     });
     cleanups.push(async () => proxy?.close());
     log.info('proxy listening', { url: proxy.url, mode: proxy.mode() });
@@ -204,7 +201,7 @@ export async function startEnforcement(options: EnforcementOptions): Promise<Enf
       void reloadPolicy('settings changed');
     },
     status: () => ({
-      proxy: proxy ? { url: proxy.url, port: proxy.port, mode: proxy.mode(), stats: proxy.stats() } : null,
+      proxy: proxy ? { url: proxy.url, port: proxy.port, mode: proxy.mode(), caFile: identity.bundle, stats: proxy.stats() } : null,
       keychain: { available: identity.keyManager !== null, error: identity.error },
       ca: { bundle: identity.bundle },
       policy: { problems: loaded.problems.length, rules: loaded.policy.layers.reduce((n, l) => n + l.rules.length, 0) },

@@ -7,7 +7,8 @@ import { constants } from 'node:fs';
 import { lstat, open, realpath, stat } from 'node:fs/promises';
 import type { ScanError, ScanErrorCategory } from '../api/inventory.ts';
 
-export const DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024;
+/** Large enough for a heavy user's ~/.claude.json (it keeps per-project history), small enough to bound memory. */
+export const DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024;
 export const DEFAULT_FILE_TIMEOUT_MS = 2000;
 
 export type ReadOptions = Readonly<{

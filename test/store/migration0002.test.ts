@@ -8,6 +8,7 @@ import { createAuditLog } from '../../app/audit/auditLog.ts';
 import { headFileFor } from '../../app/audit/headFile.ts';
 import { GENESIS_HASH } from '../../app/audit/hash.ts';
 import { verifyAudit } from '../../app/audit/verify.ts';
+import { MIGRATIONS } from '../../app/store/migrations/index.ts';
 import { openDatabase, schemaVersion } from '../../app/store/database.ts';
 import { createEventStore } from '../../app/store/eventStore.ts';
 import { migration0001 } from '../../app/store/migrations/0001-inventory-events.ts';
@@ -32,7 +33,7 @@ test('migration 0002 upgrades a populated version-1 database: rows kept, chained
     v1.close();
 
     const db = openDatabase(file);
-    assert.equal(schemaVersion(db), 2);
+    assert.equal(schemaVersion(db), MIGRATIONS.at(-1)?.version);
     assert.deepEqual(db.prepare('SELECT seq, id, time, type, subject_id, summary, data FROM events ORDER BY seq').all(), before);
     assert.equal(db.prepare('SELECT prev_hash FROM events WHERE seq = 1').pluck().get(), GENESIS_HASH);
     const result = verifyAudit(db, { headFile: headFileFor(file) });

@@ -10,7 +10,9 @@
  * Types only: this file imports nothing at run time, so every process may import it.
  */
 import type { Approval, ApprovalAnswer } from './approvals.ts';
+import type { Decision } from './enforcement.ts';
 import type { ErrorData } from './errors.ts';
+import type { LocalAction } from './policy.ts';
 import type { Inventory } from './inventory.ts';
 
 export const CONTROL_PROTOCOL_VERSION = 1;
@@ -79,6 +81,27 @@ export type DaemonStatus = {
   readonly approvals: { readonly pending: number };
 };
 
+export type LocalActionRequest = {
+  readonly action: LocalAction;
+  /** Agent kind as the hook knows it ("claude-code", "cursor", ...). */
+  readonly agent: string;
+  /** The process asking (the hook program or gateway): its parent chain leads to the agent. */
+  readonly pid?: number;
+  readonly sessionId?: string;
+  readonly cwd?: string;
+  /** Who asks: "hook:<agent>" or "mcp-gateway:<server>". */
+  readonly source: string;
+};
+
+export type LocalActionResult = {
+  /** Final: "ask" has already been answered (or timed out) when this returns. */
+  readonly action: 'allow' | 'log' | 'deny';
+  readonly decision: Decision;
+  readonly auditId: string;
+  /** A sentence for the agent to show when denied. */
+  readonly message: string;
+};
+
 /** Method name -> [params, result]. A method added here without a daemon handler fails typecheck. */
 export type ControlMethods = {
   status: [Record<string, never>, DaemonStatus];
@@ -91,6 +114,11 @@ export type ControlMethods = {
   /** Pending approvals, and with `all` the recent settled ones too. */
   approvals: [{ readonly all?: boolean }, readonly Approval[]];
   answerApproval: [{ readonly id: string; readonly answer: ApprovalAnswer }, Approval];
+  /**
+   * A local action an agent is about to take (a shell command, a file access, an MCP tool call),
+   * from a hook program or the MCP gateway. "ask" waits for an approval; the answer is final.
+   */
+  localAction: [LocalActionRequest, LocalActionResult];
 };
 
 export type ControlMethod = keyof ControlMethods;

@@ -4,7 +4,8 @@
  * down cleanly on SIGTERM/SIGINT. Runs in the foreground; service managers supervise it.
  */
 import { readFileSync } from 'node:fs';
-import { CONTROL_PROTOCOL_VERSION, type CordonEvent, type DaemonStatus, type EventQuery } from '../api/control.ts';
+import { CONTROL_PROTOCOL_VERSION, type CordonEvent, type DaemonStatus, type EventQuery, type LocalActionRequest } from '../api/control.ts';
+import type { LocalAction } from '../api/policy.ts';
 import { CoreError } from '../api/errors.ts';
 import type { ApprovalAnswer } from '../api/approvals.ts';
 import type { AgentRecord } from '../api/inventory.ts';
@@ -172,6 +173,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         }
         return running.approvals.answer(id, answer as ApprovalAnswer);
       },
+      localAction: async (params) => running.decideLocal(parseLocalActionRequest(params)),
       shutdown: async () => {
         setImmediate(() => void stop('shutdown requested over the control API'));
         return { stopping: true };
@@ -213,6 +215,32 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     for (const cleanup of cleanups) await Promise.resolve().then(cleanup).catch(() => undefined);
     throw error;
   }
+}
+
+function parseLocalActionRequest(params: unknown): LocalActionRequest {
+  const p = params as Record<string, unknown>;
+  const text = (v: unknown, name: string, max = 4096): string => {
+    if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new CoreError('ERR_BAD_REQUEST', `${name} must be a non-empty string of at most ${max} characters`);
+    return v;
+  };
+  const a = p.action as Record<string, unknown> | null | undefined;
+  if (!a || typeof a !== 'object') throw new CoreError('ERR_BAD_REQUEST', 'action must be an object');
+  let action: LocalAction;
+  if (a.kind === 'command') action = { kind: 'command', command: text(a.command, 'action.command', 65_536) };
+  else if (a.kind === 'file') {
+    if (!['read', 'write', 'delete', 'execute'].includes(a.operation as string)) throw new CoreError('ERR_BAD_REQUEST', 'action.operation must be read, write, delete or execute');
+    action = { kind: 'file', path: text(a.path, 'action.path'), operation: a.operation as 'read' | 'write' | 'delete' | 'execute' };
+  } else if (a.kind === 'mcp') action = { kind: 'mcp', server: text(a.server, 'action.server', 256), tool: text(a.tool, 'action.tool', 256) };
+  else throw new CoreError('ERR_BAD_REQUEST', 'action.kind must be command, file or mcp');
+  if (p.pid !== undefined && (typeof p.pid !== 'number' || !Number.isSafeInteger(p.pid) || p.pid <= 0)) throw new CoreError('ERR_BAD_REQUEST', 'pid must be a positive integer');
+  return {
+    action,
+    agent: text(p.agent, 'agent', 64),
+    source: text(p.source, 'source', 128),
+    ...(p.pid !== undefined ? { pid: p.pid as number } : {}),
+    ...(p.sessionId !== undefined ? { sessionId: text(p.sessionId, 'sessionId', 256) } : {}),
+    ...(p.cwd !== undefined ? { cwd: text(p.cwd, 'cwd') } : {}),
+  };
 }
 
 function parseEventQuery(params: unknown): EventQuery {

@@ -6,10 +6,12 @@
  */
 import { watch, type FSWatcher } from 'chokidar';
 import type { ApprovalSubject } from '../api/approvals.ts';
-import type { CordonEvent } from '../api/control.ts';
+import type { CordonEvent, LocalActionRequest, LocalActionResult } from '../api/control.ts';
 import type { Decision, DecisionReason, EgressRequest, Principal } from '../api/enforcement.ts';
 import type { Inventory } from '../api/inventory.ts';
-import type { PolicyProblem } from '../api/policy.ts';
+import type { LocalAction, PolicyProblem } from '../api/policy.ts';
+import { redactText } from '../audit/redact.ts';
+import { decideLocalAction } from '../policy/local.ts';
 import { createAnomalyDetector, type AnomalyDetector } from '../anomaly/detector.ts';
 import { createBaseline } from '../anomaly/baseline.ts';
 import { createApprovalQueue, type ApprovalQueue } from '../approvals/approvalQueue.ts';
@@ -47,6 +49,8 @@ export type Enforcement = Readonly<{
   status(): EnforcementStatus;
   policyProblems(): readonly PolicyProblem[];
   reloadPolicy(reason: string): Promise<void>;
+  /** Decides a local action (hook, MCP gateway), waiting for an approval when policy asks. */
+  decideLocal(request: LocalActionRequest): Promise<LocalActionResult>;
   applySettings(): void;
   close(): Promise<void>;
 }>;
@@ -191,8 +195,40 @@ export async function startEnforcement(options: EnforcementOptions): Promise<Enf
     }
   }
 
+  const decideLocal = async (request: LocalActionRequest): Promise<LocalActionResult> => {
+    const attributed: Principal = request.pid !== undefined
+      ? await attributor.attributePid(request.pid)
+      : { attributed: false, reason: 'no-pid: the caller gave no process id', chain: [], agent: null };
+    // The hook knows which agent runs it; the chain may not (a renamed binary, a wrapper).
+    const principal: Principal = attributed.agent
+      ? attributed
+      : { ...attributed, agent: { id: `kind:${request.agent}`, kind: request.agent, name: request.agent, pid: attributed.chain[1]?.pid ?? 0, exe: attributed.chain[1]?.exe ?? null } };
+    const decision = decideLocalAction(loaded.policy, { action: request.action, principal, mode: settings.current().mode });
+    let final: 'allow' | 'log' | 'deny' = decision.action === 'ask' ? 'deny' : decision.action;
+    let reasons = decision.reasons;
+    if (decision.action === 'ask') {
+      const outcome = await approvals.request({ principal, subject: localSubject(request.action, request.cwd), reasons: decision.reasons, rule: decision.rule });
+      final = outcome.action;
+      reasons = [...reasons, { code: `approval-${outcome.by}`, message: outcome.by === 'user' ? `answered ${outcome.answer}` : `nobody answered: ${outcome.action} by default` }];
+    }
+    const what = describeLocal(request.action);
+    const event = audit.append(`local.${final}`, `${final} ${what} by ${principal.agent?.name ?? request.agent} (${request.source})`, {
+      source: request.source,
+      sessionId: request.sessionId ?? null,
+      cwd: request.cwd ?? null,
+      action: redactLocal(request.action),
+      agent: principal.agent,
+      chain: principal.chain.map((p) => ({ pid: p.pid, exe: p.exe })),
+      decision: { action: final, policyAction: decision.action, rule: decision.rule, layer: decision.layer, reasons },
+    }, principal.agent?.id);
+    options.publish(event);
+    const message = final === 'deny' ? `Cordon blocked ${what}: ${reasons.map((r) => r.message).join('; ')} (audit ${event.id})` : `Cordon ${final === 'log' ? 'allowed and logged' : 'allowed'} ${what}`;
+    return { action: final, decision: { ...decision, action: final, reasons }, auditId: event.id, message };
+  };
+
   return {
     approvals,
+    decideLocal,
     keyManager: identity.keyManager,
     policyProblems: () => loaded.problems,
     reloadPolicy,
@@ -255,6 +291,25 @@ function dpopAuthorizer(keyManager: AgentKeyManager, credentials: CredentialStor
       return { authorization: `DPoP ${token}`, dpop: proof };
     },
   };
+}
+
+function localSubject(action: LocalAction, cwd: string | undefined): ApprovalSubject {
+  switch (action.kind) {
+    case 'command':
+      return { kind: 'command', command: redactText(action.command), cwd: cwd ?? null };
+    case 'file':
+      return { kind: 'file', path: action.path, operation: action.operation };
+    case 'mcp':
+      return { kind: 'mcp-tool', server: action.server, tool: action.tool };
+  }
+}
+
+function redactLocal(action: LocalAction): LocalAction {
+  return action.kind === 'command' ? { kind: 'command', command: redactText(action.command) } : action;
+}
+
+function describeLocal(action: LocalAction): string {
+  return describeSubject(localSubject(action, undefined));
 }
 
 function describeSubject(subject: ApprovalSubject): string {

@@ -52,6 +52,16 @@ before(async () => {
       '  - id: no-paste',
       '    action: deny',
       '    hosts: [paste.invalid]',
+      'local:',
+      '  - id: no-rm-home',
+      '    action: deny',
+      '    commands: ["rm -rf ~*", "rm -rf /home/*"]',
+      '  - id: ask-push',
+      '    action: ask',
+      '    commands: ["git push --force*"]',
+      '  - id: ls-ok',
+      '    action: allow',
+      '    commands: ["ls*"]',
       '',
     ].join('\n'),
   );
@@ -166,4 +176,35 @@ test('the daemon answers a request with a bad request line with 400 and keeps se
   const client = await daemon.connect();
   assert.ok((await client.call('status')).proxy);
   client.close();
+});
+
+test('local actions from hooks: deny with a message, allow, and ask answered over the control API; secrets never reach audit', async () => {
+  const client = await daemon.connect();
+  try {
+    const denied = await client.call('localAction', { action: { kind: 'command', command: 'rm -rf ~/' }, agent: 'claude-code', pid: process.pid, source: 'hook:claude-code', sessionId: 's1', cwd: '/work/p' });
+    assert.equal(denied.action, 'deny');
+    assert.match(denied.message, /Cordon blocked/);
+    assert.match(denied.decision.rule, /no-rm-home/);
+    const allowed = await client.call('localAction', { action: { kind: 'command', command: 'ls -la' }, agent: 'claude-code', pid: process.pid, source: 'hook:claude-code' });
+    assert.equal(allowed.action, 'allow');
+
+    const asked = client.call('localAction', { action: { kind: 'command', command: 'git push --force origin main' }, agent: 'codex', pid: process.pid, source: 'hook:codex' }, 20_000);
+    let approval: Approval | undefined;
+    await waitFor(async () => {
+      approval = (await client.call('approvals', {})).find((a) => a.subject.kind === 'command');
+      return approval !== undefined;
+    }, 10_000);
+    await client.call('answerApproval', { id: approval!.id, answer: 'deny' });
+    assert.equal((await asked).action, 'deny');
+
+    const secret = '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';
+    await client.call('localAction', { action: { kind: 'command', command: `ls --token=${secret}` }, agent: 'claude-code', pid: process.pid, source: 'hook:claude-code' });
+    const events = await client.call('events', { limit: 50 });
+    assert.ok(events.some((e) => e.type === 'local.deny' && e.id === denied.auditId));
+    assert.ok(!JSON.stringify(events).includes(secret), 'the command is recorded with its secret redacted');
+
+    await assert.rejects(client.call('localAction', { action: { kind: 'shell' }, agent: 'x', source: 'y' }), /action.kind/);
+  } finally {
+    client.close();
+  }
 });

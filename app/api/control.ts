@@ -12,7 +12,8 @@
 import type { Approval, ApprovalAnswer } from './approvals.ts';
 import type { Decision } from './enforcement.ts';
 import type { ErrorData } from './errors.ts';
-import type { LocalAction } from './policy.ts';
+import type { EffectivePolicyView, LocalAction, PolicyProblem } from './policy.ts';
+import type { SettingsReport } from './settings.ts';
 import type { Inventory } from './inventory.ts';
 
 export const CONTROL_PROTOCOL_VERSION = 1;
@@ -81,6 +82,19 @@ export type DaemonStatus = {
   readonly approvals: { readonly pending: number };
 };
 
+export type KeySummary = {
+  readonly keyId: string;
+  readonly purpose: 'dpop' | 'device';
+  /** Agent identity id ("kind:exe@user") or "device". */
+  readonly ownerId: string;
+  readonly agentKind: string | null;
+  /** RFC 7638 thumbprint. */
+  readonly thumbprint: string;
+  readonly alg: string;
+  readonly created: string;
+  readonly lastUsed: string | null;
+};
+
 export type LocalActionRequest = {
   readonly action: LocalAction;
   /** Agent kind as the hook knows it ("claude-code", "cursor", ...). */
@@ -119,6 +133,12 @@ export type ControlMethods = {
    * from a hook program or the MCP gateway. "ask" waits for an approval; the answer is final.
    */
   localAction: [LocalActionRequest, LocalActionResult];
+  /** The effective layered policy (each rule with its layer and file:line) and its problems. */
+  policy: [Record<string, never>, { readonly view: EffectivePolicyView; readonly problems: readonly PolicyProblem[] }];
+  /** Effective settings with sources and locks; secret values redacted. */
+  settings: [Record<string, never>, SettingsReport];
+  /** Agent and device keys (public metadata only). */
+  keys: [Record<string, never>, readonly KeySummary[]];
 };
 
 export type ControlMethod = keyof ControlMethods;

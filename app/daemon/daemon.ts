@@ -10,6 +10,7 @@ import { CoreError } from '../api/errors.ts';
 import type { ApprovalAnswer } from '../api/approvals.ts';
 import type { AgentRecord } from '../api/inventory.ts';
 import { createAuditLog } from '../audit/auditLog.ts';
+import { redactSettingsReport } from '../config/settings.ts';
 import { removeAgentKeys } from '../identity/agentKeys.ts';
 import { openDatabase } from '../store/database.ts';
 import { createEventStore } from '../store/eventStore.ts';
@@ -174,6 +175,21 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         return running.approvals.answer(id, answer as ApprovalAnswer);
       },
       localAction: async (params) => running.decideLocal(parseLocalActionRequest(params)),
+      policy: async () => ({ view: running.policyView(), problems: running.policyProblems() }),
+      settings: async () => redactSettingsReport(settings.report()),
+      keys: async () => {
+        if (!running.keyManager) throw new CoreError('ERR_KEYCHAIN_UNAVAILABLE', 'the OS keychain is unavailable to the daemon');
+        return (await running.keyManager.list()).map((k) => ({
+          keyId: k.keyId,
+          purpose: k.purpose,
+          ownerId: k.ownerId,
+          agentKind: k.agent?.kind ?? null,
+          thumbprint: k.thumbprint,
+          alg: k.alg,
+          created: k.created,
+          lastUsed: k.lastUsed,
+        }));
+      },
       shutdown: async () => {
         setImmediate(() => void stop('shutdown requested over the control API'));
         return { stopping: true };

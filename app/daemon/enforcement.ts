@@ -9,7 +9,8 @@ import type { ApprovalSubject } from '../api/approvals.ts';
 import type { CordonEvent, LocalActionRequest, LocalActionResult } from '../api/control.ts';
 import type { Decision, DecisionReason, EgressRequest, Principal } from '../api/enforcement.ts';
 import type { Inventory } from '../api/inventory.ts';
-import type { LocalAction, PolicyProblem } from '../api/policy.ts';
+import type { EffectivePolicyView, LocalAction, PolicyProblem } from '../api/policy.ts';
+import { effectivePolicyView } from '../policy/explain.ts';
 import { redactText } from '../audit/redact.ts';
 import { decideLocalAction } from '../policy/local.ts';
 import { createAnomalyDetector, type AnomalyDetector } from '../anomaly/detector.ts';
@@ -48,6 +49,7 @@ export type Enforcement = Readonly<{
   keyManager: AgentKeyManager | null;
   status(): EnforcementStatus;
   policyProblems(): readonly PolicyProblem[];
+  policyView(): EffectivePolicyView;
   reloadPolicy(reason: string): Promise<void>;
   /** Decides a local action (hook, MCP gateway), waiting for an approval when policy asks. */
   decideLocal(request: LocalActionRequest): Promise<LocalActionResult>;
@@ -111,6 +113,7 @@ export async function startEnforcement(options: EnforcementOptions): Promise<Enf
   cleanups.push(() => approvals.close());
 
   const attributor = createAttributor({ inventory: options.inventory });
+  cleanups.push(() => attributor.close());
 
   const decideHook = async (request: EgressRequest, principal: Principal): Promise<Decision> => {
     const url = request.path !== undefined ? `${request.kind === 'http' ? 'http' : 'https'}://${request.host}:${request.port}${request.path}` : undefined;
@@ -231,6 +234,7 @@ export async function startEnforcement(options: EnforcementOptions): Promise<Enf
     decideLocal,
     keyManager: identity.keyManager,
     policyProblems: () => loaded.problems,
+    policyView: () => effectivePolicyView(loaded.policy),
     reloadPolicy,
     applySettings() {
       proxy?.setMode(settings.current().mode);

@@ -203,7 +203,13 @@ test('local actions from hooks: deny with a message, allow, and ask answered ove
     assert.ok(events.some((e) => e.type === 'local.deny' && e.id === denied.auditId));
     assert.ok(!JSON.stringify(events).includes(secret), 'the command is recorded with its secret redacted');
 
-    await assert.rejects(client.call('localAction', { action: { kind: 'shell' }, agent: 'x', source: 'y' }), /action.kind/);
+    // A malformed request from a buggy or hostile local client is refused, and the daemon stays up.
+    await assert.rejects(client.call('localAction', JSON.parse('{"action":{"kind":"shell"},"agent":"x","source":"y"}')), /action.kind/);
+    const policy = await client.call('policy', {});
+    assert.ok(policy.view.rules.some((r) => r.rule.id === 'no-paste' && r.layer === 'user'));
+    const settingsReport = await client.call('settings', {});
+    assert.equal(settingsReport.effective.mode, 'enforce');
+    assert.ok(Array.isArray(await client.call('keys', {})));
   } finally {
     client.close();
   }

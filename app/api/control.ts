@@ -105,6 +105,16 @@ export type LocalActionRequest = {
   readonly cwd?: string;
   /** Who asks: "hook:<agent>" or "mcp-gateway:<server>". */
   readonly source: string;
+  /** MCP gateway only: what the tools/call carried (names and a hash, never values). */
+  readonly details?: McpCallDetails;
+};
+
+/** The record of one MCP tools/call's arguments: which names, and a hash to correlate calls. */
+export type McpCallDetails = {
+  /** Top-level argument names, sorted (at most 64). */
+  readonly argNames: readonly string[];
+  /** "sha256:<hex>" of the canonical JSON (sorted keys) of the arguments. */
+  readonly argsHash: string;
 };
 
 export type LocalActionResult = {

@@ -4,7 +4,7 @@
  * down cleanly on SIGTERM/SIGINT. Runs in the foreground; service managers supervise it.
  */
 import { readFileSync } from 'node:fs';
-import { CONTROL_PROTOCOL_VERSION, type CordonEvent, type DaemonStatus, type EventQuery, type LocalActionRequest } from '../api/control.ts';
+import { CONTROL_PROTOCOL_VERSION, type CordonEvent, type DaemonStatus, type EventQuery, type LocalActionRequest, type McpCallDetails } from '../api/control.ts';
 import type { LocalAction } from '../api/policy.ts';
 import { CoreError } from '../api/errors.ts';
 import type { ApprovalAnswer } from '../api/approvals.ts';
@@ -249,8 +249,18 @@ function parseLocalActionRequest(params: unknown): LocalActionRequest {
   } else if (a.kind === 'mcp') action = { kind: 'mcp', server: text(a.server, 'action.server', 256), tool: text(a.tool, 'action.tool', 256) };
   else throw new CoreError('ERR_BAD_REQUEST', 'action.kind must be command, file or mcp');
   if (p.pid !== undefined && (typeof p.pid !== 'number' || !Number.isSafeInteger(p.pid) || p.pid <= 0)) throw new CoreError('ERR_BAD_REQUEST', 'pid must be a positive integer');
+  let details: McpCallDetails | undefined;
+  if (p.details !== undefined) {
+    const d = p.details as { argNames?: unknown; argsHash?: unknown } | null;
+    const names = d?.argNames;
+    if (action.kind !== 'mcp' || !Array.isArray(names) || names.length > 64 || !names.every((n) => typeof n === 'string' && n.length <= 130) || typeof d?.argsHash !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(d.argsHash)) {
+      throw new CoreError('ERR_BAD_REQUEST', 'details must be {argNames: string[] (at most 64), argsHash: "sha256:<hex>"} on an mcp action');
+    }
+    details = { argNames: names as string[], argsHash: d.argsHash };
+  }
   return {
     action,
+    ...(details ? { details } : {}),
     agent: text(p.agent, 'agent', 64),
     source: text(p.source, 'source', 128),
     ...(p.pid !== undefined ? { pid: p.pid as number } : {}),

@@ -220,6 +220,7 @@ export async function startEnforcement(options: EnforcementOptions): Promise<Enf
       sessionId: request.sessionId ?? null,
       cwd: request.cwd ?? null,
       action: redactLocal(request.action),
+      details: request.details ?? null,
       agent: principal.agent,
       chain: principal.chain.map((p) => ({ pid: p.pid, exe: p.exe })),
       decision: { action: final, policyAction: decision.action, rule: decision.rule, layer: decision.layer, reasons },

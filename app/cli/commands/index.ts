@@ -6,6 +6,7 @@ import { auditCommands } from './audit.ts';
 import { credentialCommands } from './credentials.ts';
 import { daemonCommands } from './daemon.ts';
 import { identityCommands } from './identity.ts';
+import { mcpCommands } from './mcp.ts';
 import { policyCommands } from './policy.ts';
 import { proxyCommands } from './proxy.ts';
 import { scanCommands } from './scan.ts';
@@ -19,6 +20,7 @@ export function allCommands(): readonly Command[] {
     ...policyCommands,
     ...proxyCommands,
     ...approvalCommands,
+    ...mcpCommands,
     ...attributionCommands,
     ...auditCommands,
     ...identityCommands,

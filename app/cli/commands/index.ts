@@ -10,6 +10,7 @@ import { mcpCommands } from './mcp.ts';
 import { policyCommands } from './policy.ts';
 import { proxyCommands } from './proxy.ts';
 import { scanCommands } from './scan.ts';
+import { serviceCommands } from './service.ts';
 import { settingsCommands } from './settings.ts';
 
 export function allCommands(): readonly Command[] {
@@ -17,6 +18,7 @@ export function allCommands(): readonly Command[] {
     ...scanCommands,
     ...daemonCommands,
     ...settingsCommands,
+    ...serviceCommands,
     ...policyCommands,
     ...proxyCommands,
     ...approvalCommands,

@@ -7,7 +7,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-CORDON_APT_PACKAGES=(dbus gnome-keyring libsecret-1-0 libsecret-tools ca-certificates git curl)
+# dbus + gnome-keyring: the real Secret Service the keychain tests use; chromium: the UI's
+# Playwright tests; python3: the attribution helper's netlink lookups; curl, git: real clients
+# through the proxy.
+CORDON_APT_PACKAGES=(dbus gnome-keyring libsecret-1-0 libsecret-tools ca-certificates git curl python3 chromium)
 
 cordon_missing_packages() {
   local missing=()
@@ -39,5 +42,11 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   # Electron's binary cannot be downloaded on these machines; the headless core does not need it.
   ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm ci --no-audit --no-fund >&2
   echo "$want" > "$stamp"
+fi
+
+# The React console the daemon serves (dist/renderer, not committed).
+if [ ! -f dist/renderer/index.html ] || [ -n "$(find renderer app/api -newer dist/renderer/index.html -type f -print -quit 2>/dev/null)" ]; then
+  echo "setup: building the console (npm run build:ui)" >&2
+  npm run --silent build:ui >&2
 fi
 set +euo pipefail

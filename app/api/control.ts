@@ -80,6 +80,8 @@ export type DaemonStatus = {
   readonly ca: { readonly bundle: string | null };
   readonly policy: { readonly problems: number; readonly rules: number };
   readonly approvals: { readonly pending: number };
+  /** The local web console (`cordon ui` opens it with its per-session secret); null when not running. */
+  readonly console: { readonly url: string } | null;
 };
 
 export type KeySummary = {

@@ -4,7 +4,7 @@
  * down cleanly on SIGTERM/SIGINT. Runs in the foreground; service managers supervise it.
  */
 import { readFileSync } from 'node:fs';
-import { CONTROL_PROTOCOL_VERSION, type CordonEvent, type DaemonStatus, type EventQuery, type LocalActionRequest, type McpCallDetails } from '../api/control.ts';
+import { CONTROL_PROTOCOL_VERSION, type ControlMethod, type CordonEvent, type DaemonStatus, type EventQuery, type LocalActionRequest, type McpCallDetails } from '../api/control.ts';
 import type { LocalAction } from '../api/policy.ts';
 import { CoreError } from '../api/errors.ts';
 import type { ApprovalAnswer } from '../api/approvals.ts';
@@ -17,7 +17,10 @@ import { createEventStore } from '../store/eventStore.ts';
 import { ensurePrivateDir, type CordonPaths } from '../util/paths.ts';
 import type { Logger } from '../util/log.ts';
 import { acquireDaemonLock } from './lock.ts';
-import { startControlServer, type ControlHandlers } from './controlServer.ts';
+import { startControlServer, type Connection, type ControlHandlers } from './controlServer.ts';
+import { startLocalConsole } from '../console/server.ts';
+import { removeConsoleSession, writeConsoleSession } from '../console/sessionFile.ts';
+import { DEFAULT_STATIC_DIR } from '../console/staticFiles.ts';
 import { startInventoryWatcher } from './inventoryWatcher.ts';
 import { watchSettings } from './daemonSettings.ts';
 import { startEnforcement, type Enforcement } from './enforcement.ts';
@@ -57,8 +60,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const store = createEventStore(db);
     const audit = createAuditLog(db, { onError: (error, lost) => log.error('audit write failed', { error, lost }) });
     cleanups.unshift(() => audit.flush());
+    const consoleListeners = new Set<(event: CordonEvent) => void>();
     const publish = (events: readonly CordonEvent[]): void => {
-      for (const event of events) controlServer?.publish(event);
+      for (const event of events) {
+        controlServer?.publish(event);
+        for (const listener of consoleListeners) listener(event);
+      }
     };
     let enforcement: Enforcement | null = null;
 
@@ -196,6 +203,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       },
     };
 
+    let consoleUrl: string | null = null;
     const statusOf = (): DaemonStatus => {
       const inventory = watcher.current();
       const stats = watcher.stats();
@@ -220,16 +228,52 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         settings: { problems: settings.current().problems, managedPath: settings.current().managedPath },
         events: { total: store.count(), lastSeq: last?.seq ?? null },
         ...running.status(),
+        console: consoleUrl ? { url: consoleUrl } : null,
       };
     };
 
     controlServer = await startControlServer(paths.socketPath, handlers, log, (afterSeq) => store.query({ afterSeq, limit: 10_000 }));
+    consoleUrl = await startConsole(handlers, consoleListeners, paths, log, cleanups);
     publish([store.append('daemon.started', `daemon started (pid ${process.pid}, version ${version})`, { pid: process.pid, version })]);
     log.info('daemon started', { pid: process.pid, socket: paths.socketPath, database: paths.databaseFile, agents: watcher.current()?.agents.length ?? 0, mcpServers: watcher.current()?.mcpServers.length ?? 0 });
     return { stop, stopped };
   } catch (error) {
     for (const cleanup of cleanups) await Promise.resolve().then(cleanup).catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * The local web console (React UI over HTTP on loopback, behind a per-session secret). Its
+ * session file lets `cordon ui` open it. A console that cannot start never stops the daemon.
+ */
+async function startConsole(
+  handlers: ControlHandlers,
+  listeners: Set<(event: CordonEvent) => void>,
+  paths: CordonPaths,
+  log: Logger,
+  cleanups: (() => Promise<void> | void)[],
+): Promise<string | null> {
+  try {
+    const noSubscription: Connection = { subscribe() {} };
+    const webConsole = await startLocalConsole({
+      call: (method, params) => (handlers[method as ControlMethod] as (p: unknown, c: Connection) => Promise<unknown>)(params ?? {}, noSubscription),
+      subscribe: (listener) => {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+      staticDir: DEFAULT_STATIC_DIR,
+      log: log.child({ component: 'console' }),
+    });
+    writeConsoleSession(paths.runtimeDir, webConsole);
+    cleanups.unshift(async () => {
+      removeConsoleSession(paths.runtimeDir);
+      await webConsole.close();
+    });
+    return webConsole.url;
+  } catch (error) {
+    log.error('the local web console could not start; everything else keeps running', { error });
+    return null;
   }
 }
 

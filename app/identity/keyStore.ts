@@ -56,7 +56,7 @@ export function createOsKeyStore(options: OsKeyStoreOptions = {}): KeyStore {
     async get(account) {
       const e = entry(account);
       try {
-        return await e.getPassword();
+        return await retryTransient(() => e.getPassword());
       } catch (error) {
         throw keychainError('read', account, error);
       }
@@ -64,7 +64,7 @@ export function createOsKeyStore(options: OsKeyStoreOptions = {}): KeyStore {
     async set(account, secret) {
       const e = entry(account);
       try {
-        await e.setPassword(secret);
+        await retryTransient(() => e.setPassword(secret));
       } catch (error) {
         throw keychainError('write', account, error);
       }
@@ -72,12 +72,28 @@ export function createOsKeyStore(options: OsKeyStoreOptions = {}): KeyStore {
     async delete(account) {
       const e = entry(account);
       try {
-        return await e.deleteCredential();
+        return await retryTransient(() => e.deleteCredential());
       } catch (error) {
         throw keychainError('delete', account, error);
       }
     },
   };
+}
+
+/**
+ * A Secret Service that is up but slow (a loaded machine) can miss a D-Bus reply; that one call
+ * is retried, twice at most, before the keychain is reported unavailable. Anything else fails at once.
+ */
+async function retryTransient<T>(operation: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      const text = error instanceof Error ? `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}` : String(error);
+      if (attempt >= 2 || !/did not receive a reply|NoReply|Timeout was reached/i.test(text)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * (attempt + 1)));
+    }
+  }
 }
 
 /**

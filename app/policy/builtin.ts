@@ -79,7 +79,59 @@ local:
     action: deny
     files: ["~/.config/cordon/**", "~/Library/Application Support/Cordon/**"]
     operations: [write, delete]
+  - id: exfiltrate-credentials
+    description: curl or wget sending a file from ~/.aws, ~/.ssh or a .env file
+    action: deny
+    commands: ${yamlList(exfilPatterns())}
+  - id: remove-home
+    description: recursive delete of the whole home directory
+    action: deny
+    commands: ${yamlList(removeHomePatterns())}
+  - id: force-push-protected
+    description: force push to main or master
+    action: ask
+    commands: ${yamlList(forcePushPatterns())}
 `;
+
+/** curl/wget options that send a local file: "@file" (-d, --data*, -F, --form), -T/--upload-file, --post-file/--body-file. */
+function exfilPatterns(): string[] {
+  const out: string[] = [];
+  for (const dir of ['.aws/', '.ssh/']) {
+    out.push(`*curl *@*${dir}*`, `*curl *-T *${dir}*`, `*curl *--upload-file*${dir}*`, `*wget *--post-file*${dir}*`, `*wget *--body-file*${dir}*`);
+  }
+  for (const end of ['', ' *']) {
+    out.push(`*curl *@*.env${end}`, `*curl *-T *.env${end}`, `*curl *--upload-file*.env${end}`, `*wget *--post-file*.env${end}`, `*wget *--body-file*.env${end}`);
+  }
+  return out;
+}
+
+/** rm with recursive+force flags on ~ or $HOME itself (not a path below it), alone or before other commands. */
+function removeHomePatterns(): string[] {
+  const out: string[] = [];
+  for (const flags of ['-rf', '-fr', '-Rf', '-fR', '-r -f', '-f -r', '--recursive --force', '--force --recursive']) {
+    // A literal "*" cannot be written in a glob, so "rm -rf ~/*" is not listed (it would match every path under ~).
+    for (const target of ['~', '~/', '$HOME', '$HOME/', '"$HOME"', '"$HOME/"', '${HOME}', '${HOME}/']) {
+      out.push(`*rm ${flags} ${target}`, `*rm ${flags} ${target} *`, `*rm ${flags} ${target};*`, `*rm ${flags} ${target}&*`);
+    }
+  }
+  return out;
+}
+
+/** git push with --force / -f (and --force-with-lease) naming main or master. */
+function forcePushPatterns(): string[] {
+  const out: string[] = [];
+  for (const branch of ['main', 'master']) {
+    for (const force of ['--force*', '-f']) {
+      out.push(`*git push *${force} *${branch}`, `*git push *${force} *${branch} *`, `*git push *${force} *:${branch}`, `*git push *${branch} *${force}`, `*git push *${branch} ${force}`);
+    }
+    out.push(`*git push *+${branch}`, `*git push *+${branch} *`, `*git push *+*:${branch}`);
+  }
+  return out;
+}
+
+function yamlList(items: readonly string[]): string {
+  return `[${items.map((i) => JSON.stringify(i)).join(', ')}]`;
+}
 
 let cached: LayerSource | undefined;
 

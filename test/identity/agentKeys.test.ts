@@ -88,8 +88,12 @@ test('keys: lastUsed is written at most once per interval, and on flush', { skip
     const signer = await t.manager.signerFor(claude);
     const before = await stat(keysFilePath(t.home.dataDir));
     signer.sign(Buffer.from('a')); // first use: queues one write
-    await new Promise((r) => setTimeout(r, 50));
-    const first = JSON.parse(await readFile(keysFilePath(t.home.dataDir), 'utf8')) as { keys: Array<{ lastUsed: string | null }> };
+    // The write is asynchronous: poll (bounded) instead of guessing how long a loaded machine takes.
+    let first = { keys: [] as Array<{ lastUsed: string | null }> };
+    for (let i = 0; i < 100 && first.keys[0]?.lastUsed == null; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      first = JSON.parse(await readFile(keysFilePath(t.home.dataDir), 'utf8')) as typeof first;
+    }
     assert.equal(first.keys[0]?.lastUsed, '2030-01-01T00:00:00.000Z');
     const afterFirst = await stat(keysFilePath(t.home.dataDir));
     assert.notEqual(afterFirst.mtimeMs + afterFirst.ino, before.mtimeMs + before.ino);

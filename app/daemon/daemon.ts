@@ -24,6 +24,7 @@ import { DEFAULT_STATIC_DIR } from '../console/staticFiles.ts';
 import { startInventoryWatcher } from './inventoryWatcher.ts';
 import { watchSettings } from './daemonSettings.ts';
 import { startEnforcement, type Enforcement } from './enforcement.ts';
+import { startProtectionWatch } from './protectionWatch.ts';
 
 const APPROVAL_ANSWERS: readonly ApprovalAnswer[] = ['allow-once', 'allow-always', 'deny', 'deny-always'];
 const DAY_MS = 24 * 3600_000;
@@ -68,10 +69,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       }
     };
     let enforcement: Enforcement | null = null;
+    let protectionCheck: ((reason: string) => Promise<void>) | null = null;
 
     const settings = await watchSettings({ paths, env: options.env, log, onChange: (summary, problems) => {
       publish([store.append('settings.changed', summary, { problems })]);
       enforcement?.applySettings();
+      void protectionCheck?.('settings changed');
     } });
     cleanups.unshift(() => settings.close());
     const prune = (): void => {
@@ -98,6 +101,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       onEvents: (events) => {
         publish(events);
         for (const event of events) if (event.type === 'agent.removed') void forgetAgentKeys(event.data);
+        if (events.some((e) => e.type.startsWith('agent.'))) void protectionCheck?.('inventory changed');
       },
       ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
     });
@@ -114,6 +118,22 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     });
     const running = enforcement;
     cleanups.unshift(() => running.close());
+
+    const protection = startProtectionWatch({
+      paths,
+      env: options.env,
+      home: options.home ?? options.env.HOME ?? paths.configDir,
+      log,
+      settings: () => settings.current().settings,
+      inventory: () => watcher.current(),
+      proxy: () => {
+        const s = running.status();
+        return { ...(s.proxy ? { proxyUrl: s.proxy.url } : {}), ...(s.ca.bundle ? { caFile: s.ca.bundle } : {}) };
+      },
+      record: (type, summary, data) => publish([store.append(type, summary, data)]),
+    });
+    cleanups.unshift(() => protection.close());
+    protectionCheck = protection.check;
 
     /** When discovery sees an agent uninstalled, its DPoP keys go too. */
     const forgetAgentKeys = async (data: unknown): Promise<void> => {

@@ -2,17 +2,13 @@
  * `cordon agents protect | unprotect | status`: put installed agents behind Cordon (their
  * pre-action hook, and the proxy and CA environment where the agent has a place for it).
  */
-import { fileURLToPath } from 'node:url';
 import type { ProtectScope } from '../../api/settings.ts';
 import { connectControl } from '../../client/controlClient.ts';
-import { HOOK_AGENT_TIMEOUT_SECONDS } from '../../hooks/main.ts';
+import { protectSettingsFor } from '../../protect/hookCommand.ts';
 import { protectAgent, protectContext, protectionState, unprotectAgent } from '../../protect/protect.ts';
 import { isProtectAgent, PROTECT_AGENTS, type ProtectAgent, type ProtectOutcome, type ProtectSettings } from '../../protect/types.ts';
 import { flag, stringOption, UsageError, writeJson, type Command, type CommandContext, type ParsedArgs } from '../command.ts';
 
-/** Loopback only: a user's NO_PROXY=* cannot widen it, because the agent's settings env wins. */
-export const DEFAULT_NO_PROXY = 'localhost,127.0.0.1,::1';
-const HOOK_BIN = fileURLToPath(new URL('../../../bin/cordon-hook.js', import.meta.url));
 const AGENT_LIST = PROTECT_AGENTS.join('|');
 
 const common = { scope: { type: 'string' }, home: { type: 'string' }, json: { type: 'boolean' } } as const;
@@ -76,15 +72,6 @@ const status: Command = {
 
 export const agentsCommands: readonly Command[] = [protect, unprotect, status];
 
-/** The shell command an agent runs: absolute node and hook program, so PATH does not matter. */
-export function hookCommandFor(agent: ProtectAgent, nodePath = process.execPath, hookBin = HOOK_BIN): string {
-  return `${shellQuote(nodePath)} ${shellQuote(hookBin)} hook ${agent}`;
-}
-
-function shellQuote(text: string): string {
-  return /^[A-Za-z0-9_./:@%+=-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
 function agentArg(args: ParsedArgs): ProtectAgent {
   const name = args.positionals[0];
   if (args.positionals.length !== 1 || name === undefined) throw new UsageError(`give one agent: ${AGENT_LIST}`);
@@ -117,13 +104,8 @@ async function protectSettings(ctx: CommandContext, args: ParsedArgs, agent: Pro
     caFile ??= fromDaemon.caFile;
   }
   if (proxyUrl !== undefined) checkProxyUrl(proxyUrl);
-  return {
-    hookCommand: hookCommandFor(agent),
-    hookTimeoutSeconds: HOOK_AGENT_TIMEOUT_SECONDS,
-    noProxy: stringOption(args, 'no-proxy') ?? DEFAULT_NO_PROXY,
-    ...(proxyUrl !== undefined ? { proxyUrl } : {}),
-    ...(caFile !== undefined ? { caFile } : {}),
-  };
+  const noProxy = stringOption(args, 'no-proxy');
+  return protectSettingsFor(agent, { ...(proxyUrl !== undefined ? { proxyUrl } : {}), ...(caFile !== undefined ? { caFile } : {}), ...(noProxy !== undefined ? { noProxy } : {}) });
 }
 
 async function daemonProxy(ctx: CommandContext): Promise<{ url?: string; caFile?: string }> {

@@ -1,0 +1,44 @@
+// The daemon keeps agents protected: an agent IT lists in protectAgents is protected when it is
+// installed, a removed hook is recorded as drift at once, and the protection is re-applied.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CordonEvent } from '../../app/api/control.ts';
+import { startDaemonProcess, waitFor } from '../helpers/daemonProcess.ts';
+
+test('protectAgents: an installed agent is protected, drift is recorded, and protection is re-applied', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'cordon-prot-home-'));
+  const cordonHome = mkdtempSync(join(tmpdir(), 'cordon-prot-'));
+  // Claude Code's native installer layout: ~/.local/bin/claude -> ~/.local/share/claude/versions/<v>.
+  mkdirSync(join(home, '.local', 'share', 'claude', 'versions'), { recursive: true });
+  writeFileSync(join(home, '.local', 'share', 'claude', 'versions', '2.1.0'), '#!/bin/sh\n', { mode: 0o755 });
+  mkdirSync(join(home, '.local', 'bin'), { recursive: true });
+  symlinkSync(join(home, '.local', 'share', 'claude', 'versions', '2.1.0'), join(home, '.local', 'bin', 'claude'));
+  mkdirSync(join(home, '.claude'), { recursive: true });
+  const settingsFile = join(home, '.claude', 'settings.json');
+  writeFileSync(settingsFile, '{\n  // my own settings\n  "theme": "dark"\n}\n');
+  mkdirSync(join(cordonHome, 'config'), { recursive: true });
+  writeFileSync(join(cordonHome, 'config', 'settings.json'), JSON.stringify({ protectAgents: ['claude-code'], protectScope: 'user' }));
+  const daemon = await startDaemonProcess({ home, cordonHome, env: { CORDON_KEYCHAIN_SERVICE: `cordon-test-prot-${process.pid}` } });
+  try {
+    const client = await daemon.connect();
+    const events = async (): Promise<CordonEvent[]> => [...(await client.call('events', { limit: 200 }))];
+    await waitFor(async () => (await events()).some((e) => e.type === 'protection.applied'), 15_000, () => daemon.output());
+    const protectedText = readFileSync(settingsFile, 'utf8');
+    assert.match(protectedText, /cordon-hook\.js/);
+    assert.match(protectedText, /my own settings/, 'the user comment survives');
+
+    // The user (or an agent) strips the hook: drift is recorded, then the hook comes back.
+    writeFileSync(settingsFile, '{\n  // my own settings\n  "theme": "dark"\n}\n');
+    await waitFor(async () => (await events()).some((e) => e.type === 'protection.drifted'), 15_000, () => JSON.stringify(events));
+    await waitFor(async () => (await events()).some((e) => e.type === 'protection.reapplied'), 15_000);
+    assert.match(readFileSync(settingsFile, 'utf8'), /cordon-hook\.js/);
+    client.close();
+  } finally {
+    await daemon.cleanup();
+    rmSync(home, { recursive: true, force: true });
+    rmSync(cordonHome, { recursive: true, force: true });
+  }
+});

@@ -42,13 +42,13 @@ function requireClient(): ControlClient {
   return client;
 }
 
-/** The daemon's pause/resume methods do not exist yet: untyped calls that fail with ERR_UNKNOWN_METHOD until they do. */
+/** Pausing is the daemon's `pause`/`resume` control methods (refused with ERR_SETTINGS_LOCKED when IT forbids it). */
 const pauseBackend: PauseBackend = {
   async pause(minutes) {
-    await (requireClient().call as (m: string, p: unknown) => Promise<unknown>)('pause', { minutes });
+    await requireClient().call('pause', { minutes });
   },
   async resume() {
-    await (requireClient().call as (m: string, p: unknown) => Promise<unknown>)('resume', {});
+    await requireClient().call('resume', {});
   },
 };
 

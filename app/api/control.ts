@@ -80,6 +80,8 @@ export type DaemonStatus = {
   readonly ca: { readonly bundle: string | null };
   readonly policy: { readonly problems: number; readonly rules: number };
   readonly approvals: { readonly pending: number };
+  /** Set while protection is paused (monitor mode until then). */
+  readonly paused: { readonly until: string } | null;
   /** The local web console (`cordon ui` opens it with its per-session secret); null when not running. */
   readonly console: { readonly url: string } | null;
 };
@@ -151,6 +153,9 @@ export type ControlMethods = {
   settings: [Record<string, never>, SettingsReport];
   /** Agent and device keys (public metadata only). */
   keys: [Record<string, never>, readonly KeySummary[]];
+  /** Monitor mode for N minutes (1-1440), unless IT turned pausing off (ERR_SETTINGS_LOCKED). */
+  pause: [{ readonly minutes: number }, { readonly until: string }];
+  resume: [Record<string, never>, { readonly resumed: true }];
 };
 
 export type ControlMethod = keyof ControlMethods;

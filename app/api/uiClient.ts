@@ -7,7 +7,7 @@
 import type { ControlMethod, ControlParams, ControlResult, CordonEvent } from './control.ts';
 
 /** Control methods the UI may call, on either transport. */
-export const UI_METHODS = ['status', 'inventory', 'events', 'approvals', 'answerApproval', 'policy', 'settings', 'keys', 'rescan'] as const satisfies readonly ControlMethod[];
+export const UI_METHODS = ['status', 'inventory', 'events', 'approvals', 'answerApproval', 'policy', 'settings', 'keys', 'rescan', 'pause', 'resume'] as const satisfies readonly ControlMethod[];
 
 export type UiMethod = (typeof UI_METHODS)[number];
 

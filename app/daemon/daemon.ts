@@ -217,6 +217,15 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           lastUsed: k.lastUsed,
         }));
       },
+      pause: async (params) => {
+        const minutes = (params as { minutes?: unknown }).minutes;
+        if (typeof minutes !== 'number' || !Number.isInteger(minutes) || minutes < 1 || minutes > 1440) throw new CoreError('ERR_BAD_REQUEST', 'minutes must be an integer from 1 to 1440');
+        return running.pause(minutes);
+      },
+      resume: async () => {
+        running.resume();
+        return { resumed: true };
+      },
       shutdown: async () => {
         setImmediate(() => void stop('shutdown requested over the control API'));
         return { stopping: true };
@@ -234,7 +243,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         pid: process.pid,
         startedAt: startedAt.toISOString(),
         uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
-        mode: settings.current().mode,
+        mode: running.pausedUntil() ? 'monitor' : settings.current().mode,
         socketPath: paths.socketPath,
         databaseFile: paths.databaseFile,
         inventory: {

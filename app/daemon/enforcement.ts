@@ -31,12 +31,14 @@ import { addUserRule, rulesFromAnswer } from '../policy/userRules.ts';
 import { createProxyServer } from '../proxy/server.ts';
 import { upstreamFromEnv } from '../proxy/upstream.ts';
 import type { ProxyEvent, ProxyHooks, RunningProxy } from '../proxy/types.ts';
+import { CoreError } from '../api/errors.ts';
 import type { CordonPaths } from '../util/paths.ts';
 import type { Logger } from '../util/log.ts';
 import type { SettingsWatch } from './daemonSettings.ts';
 import { join } from 'node:path';
 
 export type EnforcementStatus = {
+  readonly paused: { readonly until: string } | null;
   readonly proxy: { readonly url: string; readonly port: number; readonly mode: string; readonly caFile: string | null; readonly stats: unknown } | null;
   readonly keychain: { readonly available: boolean; readonly error: string | null };
   readonly ca: { readonly bundle: string | null };
@@ -54,6 +56,10 @@ export type Enforcement = Readonly<{
   /** Decides a local action (hook, MCP gateway), waiting for an approval when policy asks. */
   decideLocal(request: LocalActionRequest): Promise<LocalActionResult>;
   applySettings(): void;
+  /** Pauses enforcement for some minutes (refused when IT does not allow pausing). */
+  pause(minutes: number): { until: string };
+  resume(): void;
+  pausedUntil(): string | null;
   close(): Promise<void>;
 }>;
 
@@ -71,6 +77,13 @@ export type EnforcementOptions = Readonly<{
 export async function startEnforcement(options: EnforcementOptions): Promise<Enforcement> {
   const { paths, env, log, settings, audit } = options;
   const cleanups: (() => Promise<void> | void)[] = [];
+  // Pausing (tray, `cordon pause`) drops to monitor mode for a while: decide and record, block nothing.
+  let pausedUntil: number | null = null;
+  let resumeTimer: NodeJS.Timeout | null = null;
+  const effectiveMode = (): 'monitor' | 'enforce' => (pausedUntil !== null && Date.now() < pausedUntil ? 'monitor' : settings.current().mode);
+  cleanups.push(() => {
+    if (resumeTimer) clearTimeout(resumeTimer);
+  });
 
   const identity = await openIdentity(paths, env, log);
   cleanups.push(async () => identity.keyManager?.flush());
@@ -124,7 +137,7 @@ export async function startEnforcement(options: EnforcementOptions): Promise<Enf
       principal,
       flags,
       secrets: flags.some((f) => f.code.startsWith('secret-in-')),
-      mode: settings.current().mode,
+      mode: effectiveMode(),
       learning: assessment.learning,
     };
     const decision = decide(loaded.policy, input);
@@ -171,7 +184,7 @@ export async function startEnforcement(options: EnforcementOptions): Promise<Enf
       port: settings.current().settings.proxyPort,
       hooks,
       log: log.child({ component: 'proxy' }),
-      mode: settings.current().mode,
+      mode: effectiveMode(),
       upstream: upstreamFromEnv(env),
     });
     cleanups.push(async () => proxy?.close());
@@ -206,7 +219,7 @@ export async function startEnforcement(options: EnforcementOptions): Promise<Enf
     const principal: Principal = attributed.agent
       ? attributed
       : { ...attributed, agent: { id: `kind:${request.agent}`, kind: request.agent, name: request.agent, pid: attributed.chain[1]?.pid ?? 0, exe: attributed.chain[1]?.exe ?? null } };
-    const decision = decideLocalAction(loaded.policy, { action: request.action, principal, mode: settings.current().mode });
+    const decision = decideLocalAction(loaded.policy, { action: request.action, principal, mode: effectiveMode() });
     let final: 'allow' | 'log' | 'deny' = decision.action === 'ask' ? 'deny' : decision.action;
     let reasons = decision.reasons;
     if (decision.action === 'ask') {
@@ -237,11 +250,39 @@ export async function startEnforcement(options: EnforcementOptions): Promise<Enf
     policyProblems: () => loaded.problems,
     policyView: () => effectivePolicyView(loaded.policy),
     reloadPolicy,
+    pause(minutes) {
+      const report = settings.report();
+      const entry = report.entries.find((e) => e.key === 'allowPause');
+      if (!report.effective.allowPause) {
+        throw new CoreError('ERR_SETTINGS_LOCKED', entry?.locked ? 'pausing is turned off by IT (allowPause)' : 'pausing is turned off (setting allowPause)');
+      }
+      pausedUntil = Date.now() + minutes * 60_000;
+      if (resumeTimer) clearTimeout(resumeTimer);
+      resumeTimer = setTimeout(() => {
+        pausedUntil = null;
+        proxy?.setMode(effectiveMode());
+        options.publish(audit.append('protection.resumed', 'protection resumed after the pause', {}));
+      }, minutes * 60_000);
+      resumeTimer.unref();
+      proxy?.setMode('monitor');
+      const until = new Date(pausedUntil).toISOString();
+      options.publish(audit.append('protection.paused', `protection paused for ${minutes} minute(s), until ${until}`, { minutes, until }));
+      return { until };
+    },
+    resume() {
+      if (pausedUntil === null) return;
+      pausedUntil = null;
+      if (resumeTimer) clearTimeout(resumeTimer);
+      proxy?.setMode(effectiveMode());
+      options.publish(audit.append('protection.resumed', 'protection resumed', {}));
+    },
+    pausedUntil: () => (pausedUntil !== null && Date.now() < pausedUntil ? new Date(pausedUntil).toISOString() : null),
     applySettings() {
-      proxy?.setMode(settings.current().mode);
+      proxy?.setMode(effectiveMode());
       void reloadPolicy('settings changed');
     },
     status: () => ({
+      paused: pausedUntil !== null && Date.now() < pausedUntil ? { until: new Date(pausedUntil).toISOString() } : null,
       proxy: proxy ? { url: proxy.url, port: proxy.port, mode: proxy.mode(), caFile: identity.bundle, stats: proxy.stats() } : null,
       keychain: { available: identity.keyManager !== null, error: identity.error },
       ca: { bundle: identity.bundle },

@@ -106,6 +106,7 @@ export function checkCall(method: unknown, params: unknown): Checked<CallArgs> {
     case 'policy':
     case 'settings':
     case 'keys':
+    case 'resume':
     case 'rescan': {
       const r = record(params, [], `${m} params`);
       return r.ok ? { ok: true, value: [m, {}] as CallArgs } : r;
@@ -124,6 +125,13 @@ export function checkCall(method: unknown, params: unknown): Checked<CallArgs> {
     case 'answerApproval': {
       const r = checkAnswer(params);
       return r.ok ? { ok: true, value: ['answerApproval', r.value] } : r;
+    }
+    case 'pause': {
+      const r = record(params, ['minutes'], 'pause params');
+      if (!r.ok) return r;
+      const minutes = r.value.minutes;
+      if (!Number.isInteger(minutes) || (minutes as number) < 1 || (minutes as number) > 1440) return fail('minutes must be an integer from 1 to 1440');
+      return { ok: true, value: ['pause', { minutes: minutes as number }] };
     }
   }
 }

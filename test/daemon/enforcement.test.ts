@@ -214,3 +214,24 @@ test('local actions from hooks: deny with a message, allow, and ask answered ove
     client.close();
   }
 });
+
+test('pause drops to monitor mode until resumed; the pause and resume are recorded', async () => {
+  const client = await daemon.connect();
+  try {
+    const { until } = await client.call('pause', { minutes: 5 });
+    assert.ok(Date.parse(until) > Date.now());
+    const paused = await client.call('status', {});
+    assert.equal(paused.mode, 'monitor');
+    assert.equal(paused.proxy?.mode, 'monitor');
+    assert.equal(paused.paused?.until, until);
+    await client.call('resume', {});
+    const resumed = await client.call('status', {});
+    assert.equal(resumed.mode, 'enforce');
+    assert.equal(resumed.paused, null);
+    const types = (await client.call('events', { limit: 20 })).map((e) => e.type);
+    assert.ok(types.includes('protection.paused') && types.includes('protection.resumed'));
+    await assert.rejects(client.call('pause', { minutes: 0 }), /minutes/);
+  } finally {
+    client.close();
+  }
+});

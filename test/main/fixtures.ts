@@ -23,6 +23,7 @@ export function status(overrides: { mode?: string; pending?: number } = {}): Dae
     policy: { problems: 0, rules: 3 },
     approvals: { pending: overrides.pending ?? 0 },
     console: null,
+    paused: null,
   };
 }
 

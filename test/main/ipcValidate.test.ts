@@ -30,7 +30,7 @@ test('the sender must be the main frame of a page inside the bundled renderer', 
 
 test('every UI method is accepted with valid params and the shutdown/localAction methods are not', () => {
   for (const method of UI_METHODS) {
-    const params = method === 'answerApproval' ? { id: 'a1', answer: 'deny' } : {};
+    const params = method === 'answerApproval' ? { id: 'a1', answer: 'deny' } : method === 'pause' ? { minutes: 15 } : {};
     assert.equal(checkCall(method, params).ok, true, method);
   }
   for (const method of ['shutdown', 'localAction', 'subscribe', 'toString', '__proto__', 42, null]) assert.equal(checkCall(method, {}).ok, false, String(method));
@@ -52,6 +52,11 @@ test('argument shapes are checked per method', () => {
     ['events', { types: ['a; drop table'] }],
     ['approvals', { all: 'yes' }],
     ['answerApproval', undefined],
+    ['pause', {}],
+    ['pause', { minutes: 0 }],
+    ['pause', { minutes: 1441 }],
+    ['pause', { minutes: '15' }],
+    ['resume', { minutes: 1 }],
     ['answerApproval', { id: 'a1' }],
     ['answerApproval', { id: 'a1', answer: 'allow-forever' }],
     ['answerApproval', { id: '../../etc', answer: 'deny' }],

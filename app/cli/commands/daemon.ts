@@ -101,7 +101,43 @@ const events: Command = {
   },
 };
 
-export const daemonCommands: readonly Command[] = [daemon, status, stop, events];
+const pause: Command = {
+  name: 'pause',
+  summary: 'pause enforcement for some minutes (monitor mode: decide and record, block nothing), unless IT forbids it',
+  usage: '[--minutes N]',
+  options: { minutes: { type: 'string' } },
+  async run(ctx, args) {
+    const minutes = Number(stringOption(args, 'minutes') ?? '15');
+    if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) throw new UsageError('--minutes must be an integer from 1 to 1440');
+    const client = await connectControl(ctx.paths.socketPath);
+    try {
+      const { until } = await client.call('pause', { minutes });
+      ctx.stdout.write(`protection paused until ${until} (cordon resume to end it now)\n`);
+      return 0;
+    } finally {
+      client.close();
+    }
+  },
+};
+
+const resume: Command = {
+  name: 'resume',
+  summary: 'end a pause now',
+  usage: '',
+  options: {},
+  async run(ctx) {
+    const client = await connectControl(ctx.paths.socketPath);
+    try {
+      await client.call('resume', {});
+      ctx.stdout.write('protection resumed\n');
+      return 0;
+    } finally {
+      client.close();
+    }
+  },
+};
+
+export const daemonCommands: readonly Command[] = [daemon, status, stop, events, pause, resume];
 
 function printEvent(ctx: CommandContext, event: CordonEvent, json: boolean): void {
   ctx.stdout.write(json ? `${JSON.stringify(event)}\n` : `${event.time}  ${event.type.padEnd(16)}  ${event.summary}\n`);
@@ -110,7 +146,7 @@ function printEvent(ctx: CommandContext, event: CordonEvent, json: boolean): voi
 function formatStatus(s: DaemonStatus): string {
   const lines = [
     `Cordon ${s.version}: daemon running (pid ${s.pid}, up ${formatDuration(s.uptimeSeconds)})`,
-    `  mode:        ${s.mode}`,
+    `  mode:        ${s.mode}${s.paused ? ` (PAUSED until ${s.paused.until})` : ''}`,
     `  inventory:   ${s.inventory.agents} agents, ${s.inventory.mcpServers} MCP servers, ${s.inventory.errors} unreadable files (scanned ${s.inventory.scannedAt ?? 'never'}${s.inventory.lastScanMs !== null ? ` in ${s.inventory.lastScanMs} ms` : ''})`,
     `  watching:    ${s.watcher.enabled ? `${s.watcher.paths} paths, ${s.watcher.scans} scans, last change ${s.watcher.lastChangeAt ?? 'none'}` : 'off (settings: watchEnabled=false)'}`,
     `  settings:    ${s.settings.problems === 0 ? 'ok' : `${s.settings.problems} problem(s): run 'cordon settings'`}${s.settings.managedPath ? ` (managed: ${s.settings.managedPath})` : ''}`,

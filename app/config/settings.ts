@@ -20,6 +20,7 @@ import type { RegQueryRunner } from './managed/win32.ts';
 import { isSettingKey, settingsDefaults } from './schema.ts';
 import { editUserFile, readUserLayer, type EditResult } from './userFile.ts';
 import { validateSettingValue } from './validate.ts';
+import { suggest } from '../util/suggest.ts';
 
 export type LoadSettingsOptions = Readonly<{
   paths: CordonPaths;
@@ -137,27 +138,13 @@ function unknownKeys(source: 'user' | 'managed', layer: Layer): SettingsProblem[
   const out: SettingsProblem[] = [];
   for (const [key, entry] of layer) {
     if (isSettingKey(key)) continue;
-    out.push({ source, file: entry.file, key: entry.label, kind: 'unknown-key', severity: 'warning', message: `unknown setting${suggest(key)}: ignored` });
+    out.push({ source, file: entry.file, key: entry.label, kind: 'unknown-key', severity: 'warning', message: `unknown setting${suggestKey(key)}: ignored` });
   }
   return out;
 }
 
 /** "did you mean" for a key that differs from a real one only by case or one or two characters. */
-function suggest(key: string): string {
-  const lower = key.toLowerCase();
-  const close = SETTING_KEYS.find((k) => k.toLowerCase() === lower || editDistance(k.toLowerCase(), lower) <= 2);
-  return close ? ` (did you mean "${close}"?)` : '';
+function suggestKey(key: string): string {
+  return suggest(key, SETTING_KEYS);
 }
 
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 2 || a.length > 64 || b.length > 64) return 3;
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length] ?? 3;
-}

@@ -10,6 +10,7 @@ import type { PolicyDocument, PolicyProblem } from '../api/policy.ts';
 import { FLAG_CODES } from '../api/policy.ts';
 import { checkPolicyDocument, type DocPath, type RawProblem } from './checks.ts';
 import { POLICY_SCHEMA } from './schema.ts';
+import { suggest } from '../util/suggest.ts';
 
 /** A policy file is small; anything bigger is refused. */
 export const MAX_POLICY_BYTES = 4 * 1024 * 1024;
@@ -257,30 +258,4 @@ function typeName(type: string): string {
   return names[type] ?? type;
 }
 
-/** ' (did you mean "x"?)' when a known name is within two edits. */
-export function suggest(name: string, known: readonly string[]): string {
-  const lower = name.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const k of known) {
-    const d = editDistance(lower, k.toLowerCase());
-    if (d < bestDistance) {
-      best = k;
-      bestDistance = d;
-    }
-  }
-  return best !== undefined && best !== name ? ` (did you mean "${best}"?)` : '';
-}
 
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 2 || a.length > 64 || b.length > 64) return 3;
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length] ?? 3;
-}

@@ -1,10 +1,12 @@
 /**
  * The audit trail contract shared by the daemon, the CLI, the tray UI and the fleet server: one
- * hash-chained event per decision, inventory change or daemon event. Types only; imports nothing.
+ * hash-chained event per decision, inventory change or daemon event. Types only.
  */
+import type { CordonEvent } from './control.ts';
+import type { DecisionAction } from './enforcement.ts';
 
-/** The policy outcome recorded on a decision event (mirrors DecisionAction in enforcement.ts). */
-export type AuditDecision = 'allow' | 'log' | 'ask' | 'deny';
+/** The policy outcome recorded on a decision event. */
+export type AuditDecision = DecisionAction;
 
 export const AUDIT_DECISIONS: readonly AuditDecision[] = ['allow', 'log', 'ask', 'deny'];
 
@@ -21,19 +23,7 @@ export type AuditDestination = {
  * inventory and daemon events leave them null. `hash` = SHA-256 over the canonical serialization
  * of every other field plus `prevHash`, so any edit, deletion, insertion or reordering shows.
  */
-export type AuditEvent = {
-  /** Monotonic sequence number; never reused, gaps only where events were removed. */
-  readonly seq: number;
-  /** Stable id (UUID): the audit id quoted in 403 responses and approvals. */
-  readonly id: string;
-  /** ISO 8601 UTC. */
-  readonly time: string;
-  /** Dotted type: "egress.deny", "server.added", "daemon.started", "audit.pruned", ... */
-  readonly type: string;
-  readonly subjectId: string | null;
-  readonly summary: string;
-  /** Type-specific details (AuditDecisionData for egress events). Never secret values or bodies. */
-  readonly data: unknown;
+export type AuditEvent = CordonEvent & {
   /** Inventory agent id of the principal, when attributed to an agent. */
   readonly agent: string | null;
   /** Agent kind, e.g. "claude-code". */

@@ -75,9 +75,21 @@ export function startProtectionWatch(options: ProtectionWatchOptions): Protectio
     }
   };
 
+  // Checks never overlap; a request during a check runs one more check after it, so a change
+  // that lands while a check is reading files is never missed.
+  let again: string | null = null;
   const check = (reason: string): Promise<void> => {
-    running ??= checkOnce(reason).finally(() => {
+    if (running) {
+      again = reason;
+      return running;
+    }
+    running = checkOnce(reason).finally(() => {
       running = null;
+      if (again !== null) {
+        const next = again;
+        again = null;
+        void check(next);
+      }
     });
     return running;
   };

@@ -18,11 +18,19 @@ const daemon: Command = {
     if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
     const log = createLogger(ctx.stderr, level, { component: 'daemon' });
     const home = stringOption(args, 'home');
-    const running = await startDaemon({ paths: ctx.paths, env: ctx.env, log, ...(home ? { home: resolve(ctx.cwd, home) } : {}) });
-    const onSignal = (signal: NodeJS.Signals): void => void running.stop(signal);
+    // Handlers go in before start-up: the control socket answers before start-up ends, and a
+    // service manager's SIGTERM in that window must still mean a clean stop.
+    let signalled: NodeJS.Signals | null = null;
+    let running: Awaited<ReturnType<typeof startDaemon>> | null = null;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signalled = signal;
+      if (running) void running.stop(signal);
+    };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
     process.on('SIGHUP', onSignal);
+    running = await startDaemon({ paths: ctx.paths, env: ctx.env, log, ...(home ? { home: resolve(ctx.cwd, home) } : {}) });
+    if (signalled) void running.stop(signalled);
     await running.stopped;
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);

@@ -9,8 +9,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # dbus + gnome-keyring: the real Secret Service the keychain tests use; chromium: the UI's
 # Playwright tests; python3: the attribution helper's netlink lookups; curl, git: real clients
-# through the proxy.
-CORDON_APT_PACKAGES=(dbus gnome-keyring libsecret-1-0 libsecret-tools ca-certificates git curl python3 chromium)
+# through the proxy; postgresql: the fleet server's tests run on a real PostgreSQL they start;
+# openssl: test certificates for the HTTPS proxy tests of the sync client.
+CORDON_APT_PACKAGES=(dbus gnome-keyring libsecret-1-0 libsecret-tools ca-certificates git curl python3 chromium postgresql openssl)
 
 cordon_missing_packages() {
   local missing=()

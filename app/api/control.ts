@@ -82,6 +82,17 @@ export type DaemonStatus = {
   readonly approvals: { readonly pending: number };
   /** Set while protection is paused (monitor mode until then). */
   readonly paused: { readonly until: string } | null;
+  /** Fleet sync: enrollment and delivery state; null when the keychain is unavailable. */
+  readonly fleet: {
+    /** disabled (no fleet server), not-enrolled, idle, syncing, backing-off, revoked. */
+    readonly phase: string;
+    readonly serverUrl: string | null;
+    readonly deviceId: string | null;
+    readonly lastSuccessAt: string | null;
+    readonly lastError: string | null;
+    readonly pendingEvents: number;
+    readonly policyVersion: number | null;
+  } | null;
   /** The local web console (`cordon ui` opens it with its per-session secret); null when not running. */
   readonly console: { readonly url: string } | null;
 };

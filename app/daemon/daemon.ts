@@ -24,6 +24,7 @@ import { startInventoryWatcher } from './inventoryWatcher.ts';
 import { watchSettings } from './daemonSettings.ts';
 import { startEnforcement, type Enforcement } from './enforcement.ts';
 import { startProtectionWatch } from './protectionWatch.ts';
+import { createSyncClient, type SyncStatus } from '../sync/syncClient.ts';
 import { parseEventQuery, parseLocalActionRequest } from './requests.ts';
 
 const APPROVAL_ANSWERS: readonly ApprovalAnswer[] = ['allow-once', 'allow-always', 'deny', 'deny-always'];
@@ -118,6 +119,26 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     });
     const running = enforcement;
     cleanups.unshift(() => running.close());
+
+    // The fleet: enrollment (silent when IT manages the server URL and secret), lossless sync of
+    // audit events and inventory, the fleet policy layer. Needs the keychain for the device key.
+    const sync = running.keyManager && running.keyStore
+      ? createSyncClient({
+          db,
+          paths,
+          settings: () => settings.current().settings,
+          inventory: () => watcher.current(),
+          keyManager: running.keyManager,
+          keyStore: running.keyStore,
+          log: log.child({ component: 'sync' }),
+          env: options.env,
+          onPolicy: (policy) => running.setFleetPolicy(policy ? { source: `fleet policy v${policy.version}`, text: policy.text } : null),
+        })
+      : null;
+    if (sync) {
+      sync.start();
+      cleanups.unshift(() => sync.stop());
+    }
 
     const protection = startProtectionWatch({
       paths,
@@ -258,6 +279,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         events: { total: store.count(), lastSeq: last?.seq ?? null },
         ...running.status(),
         console: consoleUrl ? { url: consoleUrl } : null,
+        fleet: sync ? fleetStatus(sync.status()) : null,
       };
     };
 
@@ -270,6 +292,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     for (const cleanup of cleanups) await Promise.resolve().then(cleanup).catch(() => undefined);
     throw error;
   }
+}
+
+function fleetStatus(s: SyncStatus): NonNullable<DaemonStatus['fleet']> {
+  return { phase: s.phase, serverUrl: s.serverUrl ?? s.configuredServerUrl, deviceId: s.deviceId, lastSuccessAt: s.lastSuccessAt, lastError: s.lastError, pendingEvents: s.outbox.pending, policyVersion: s.policyAppliedVersion };
 }
 
 /**

@@ -24,7 +24,7 @@ import { ensureRootCa, exportCaBundle } from '../identity/ca/rootCa.ts';
 import { createLeafIssuer, type LeafIssuer } from '../identity/ca/leafCache.ts';
 import { createCredentialStore, type CredentialStore } from '../identity/credentials.ts';
 import { createDpopProof } from '../identity/dpop/proof.ts';
-import { createOsKeyStore } from '../identity/keyStore.ts';
+import { createOsKeyStore, type KeyStore } from '../identity/keyStore.ts';
 import { decide, type DecisionInput } from '../policy/decide.ts';
 import { loadEffectivePolicy, type LoadedPolicy } from '../policy/load.ts';
 import { addUserRule, rulesFromAnswer } from '../policy/userRules.ts';
@@ -49,6 +49,9 @@ export type EnforcementStatus = {
 export type Enforcement = Readonly<{
   approvals: ApprovalQueue;
   keyManager: AgentKeyManager | null;
+  keyStore: KeyStore | null;
+  /** Installs the fleet policy layer (from the sync client) and reloads. */
+  setFleetPolicy(policy: { source: string; text: string } | null): Promise<void>;
   status(): EnforcementStatus;
   policyProblems(): readonly PolicyProblem[];
   policyView(): EffectivePolicyView;
@@ -86,6 +89,8 @@ export async function startEnforcement(options: EnforcementOptions): Promise<Enf
   });
 
   const identity = await openIdentity(paths, env, log);
+  /** The fleet layer, as the sync client last received it. */
+  let fleetPolicy: { source: string; text: string } | null = null;
   cleanups.push(async () => identity.keyManager?.flush());
 
   let loaded: LoadedPolicy = await loadPolicy();
@@ -194,7 +199,7 @@ export async function startEnforcement(options: EnforcementOptions): Promise<Enf
   }
 
   async function loadPolicy(): Promise<LoadedPolicy> {
-    const result = await loadEffectivePolicy({ paths, env, settings: settings.report() });
+    const result = await loadEffectivePolicy({ paths, env, settings: settings.report(), ...(fleetPolicy ? { fleet: fleetPolicy } : {}) });
     for (const p of result.problems) {
       (p.severity === 'error' ? log.error : log.warn)(`policy: ${p.message}`, { file: p.file, line: p.line, rule: p.ruleId });
     }
@@ -247,6 +252,11 @@ export async function startEnforcement(options: EnforcementOptions): Promise<Enf
     approvals,
     decideLocal,
     keyManager: identity.keyManager,
+    keyStore: identity.keyStore,
+    async setFleetPolicy(policy) {
+      fleetPolicy = policy ? { source: policy.source, text: policy.text } : null;
+      await reloadPolicy('fleet policy received');
+    },
     policyProblems: () => loaded.problems,
     policyView: () => effectivePolicyView(loaded.policy),
     reloadPolicy,
@@ -302,6 +312,7 @@ export async function startEnforcement(options: EnforcementOptions): Promise<Enf
 }
 
 type Identity = {
+  keyStore: KeyStore | null;
   keyManager: AgentKeyManager | null;
   credentials: CredentialStore | null;
   leaves: LeafIssuer | null;
@@ -317,11 +328,11 @@ async function openIdentity(paths: CordonPaths, env: NodeJS.ProcessEnv, log: Log
     const { ca } = await ensureRootCa(caOptions);
     const leaves = await createLeafIssuer(ca);
     const { path: bundle } = await exportCaBundle(caOptions);
-    return { keyManager, credentials: createCredentialStore(keyStore, paths.dataDir), leaves, bundle, error: null };
+    return { keyStore, keyManager, credentials: createCredentialStore(keyStore, paths.dataDir), leaves, bundle, error: null };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     log.error('the OS keychain is unavailable: TLS inspection and DPoP are off and fail closed', { error: message });
-    return { keyManager: null, credentials: null, leaves: null, bundle: null, error: message };
+    return { keyStore: null, keyManager: null, credentials: null, leaves: null, bundle: null, error: message };
   }
 }
 

@@ -163,6 +163,7 @@ function formatStatus(s: DaemonStatus): string {
     `  approvals:   ${s.approvals.pending} pending${s.approvals.pending > 0 ? ": run 'cordon approvals list'" : ''}`,
     `  keychain:    ${s.keychain.available ? 'available' : `UNAVAILABLE: ${s.keychain.error ?? ''} (TLS inspection and DPoP are off)`}`,
     `  CA bundle:   ${s.ca.bundle ?? 'none'}`,
+    `  fleet:       ${!s.fleet ? 'unavailable (keychain)' : s.fleet.phase === 'disabled' ? 'standalone (no fleetServerUrl)' : `${s.fleet.phase}${s.fleet.deviceId ? `, device ${s.fleet.deviceId}` : ''} at ${s.fleet.serverUrl ?? '?'}${s.fleet.pendingEvents > 0 ? `, ${s.fleet.pendingEvents} events to send` : ''}${s.fleet.lastError ? ` (last error: ${s.fleet.lastError})` : ''}`}`,
     `  events:      ${s.events.total} recorded`,
     `  socket:      ${s.socketPath}`,
     `  database:    ${s.databaseFile}`,

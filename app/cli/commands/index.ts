@@ -6,6 +6,7 @@ import { attributionCommands } from './attribution.ts';
 import { auditCommands } from './audit.ts';
 import { credentialCommands } from './credentials.ts';
 import { daemonCommands } from './daemon.ts';
+import { fleetCommands } from './fleet.ts';
 import { hookCommands } from './hook.ts';
 import { identityCommands } from './identity.ts';
 import { mcpCommands } from './mcp.ts';
@@ -22,6 +23,7 @@ export function allCommands(): readonly Command[] {
     ...daemonCommands,
     ...uiCommands,
     ...settingsCommands,
+    ...fleetCommands,
     ...serviceCommands,
     ...policyCommands,
     ...proxyCommands,

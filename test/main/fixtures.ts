@@ -24,6 +24,7 @@ export function status(overrides: { mode?: string; pending?: number } = {}): Dae
     approvals: { pending: overrides.pending ?? 0 },
     console: null,
     paused: null,
+    fleet: null,
   };
 }
 

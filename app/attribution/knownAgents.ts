@@ -3,6 +3,7 @@
  * and IDE extension ids. Used only as a low-confidence fallback (agent id "kind:<kind>") before
  * the first discovery scan; an inventory match by path always wins. Kinds match discovery's.
  */
+import { CLI_AGENTS, EXTENSION_AGENTS } from '../discovery/agents/catalog.ts';
 
 export type KnownAgent = Readonly<{
   kind: string;
@@ -15,27 +16,24 @@ export type KnownAgent = Readonly<{
   extensions: readonly string[];
 }>;
 
-export const KNOWN_AGENTS: readonly KnownAgent[] = [
-  { kind: 'claude-code', name: 'Claude Code', bins: ['claude'], npm: ['@anthropic-ai/claude-code'], extensions: ['anthropic.claude-code'] },
-  { kind: 'codex', name: 'Codex CLI', bins: ['codex'], npm: ['@openai/codex'], extensions: ['openai.chatgpt'] },
-  { kind: 'gemini-cli', name: 'Gemini CLI', bins: ['gemini'], npm: ['@google/gemini-cli'], extensions: [] },
-  { kind: 'copilot-cli', name: 'GitHub Copilot CLI', bins: ['copilot'], npm: ['@github/copilot'], extensions: [] },
-  { kind: 'amp', name: 'Amp', bins: ['amp'], npm: ['@sourcegraph/amp', '@ampcode/cli'], extensions: ['sourcegraph.amp'] },
-  { kind: 'opencode', name: 'opencode', bins: ['opencode'], npm: ['opencode-ai'], extensions: [] },
-  { kind: 'goose', name: 'Goose', bins: ['goose'], npm: [], extensions: [] },
-  { kind: 'aider', name: 'Aider', bins: ['aider'], npm: [], extensions: [] },
-  { kind: 'cursor-agent', name: 'Cursor Agent CLI', bins: ['cursor-agent'], npm: [], extensions: [] },
-  { kind: 'kiro-cli', name: 'Kiro CLI', bins: ['kiro-cli'], npm: [], extensions: [] },
-  { kind: 'crush', name: 'Crush', bins: ['crush'], npm: ['@charmland/crush'], extensions: [] },
-  { kind: 'qwen-code', name: 'Qwen Code', bins: ['qwen'], npm: ['@qwen-code/qwen-code'], extensions: [] },
-  { kind: 'continue-cli', name: 'Continue CLI', bins: ['cn'], npm: ['@continuedev/cli'], extensions: ['continue.continue'] },
-  { kind: 'cline', name: 'Cline', bins: ['cline'], npm: ['cline'], extensions: ['saoudrizwan.claude-dev'] },
-  { kind: 'roo-code', name: 'Roo Code', bins: [], npm: [], extensions: ['rooveterinaryinc.roo-cline'] },
-  { kind: 'kilo-code', name: 'Kilo Code', bins: ['kilocode'], npm: ['@kilocode/cli'], extensions: ['kilocode.kilo-code'] },
-  { kind: 'auggie', name: 'Auggie', bins: ['auggie'], npm: ['@augmentcode/auggie'], extensions: ['augment.vscode-augment'] },
-  { kind: 'droid', name: 'Droid (Factory)', bins: ['droid'], npm: ['droid'], extensions: [] },
-  { kind: 'github-copilot', name: 'GitHub Copilot', bins: [], npm: [], extensions: ['github.copilot', 'github.copilot-chat'] },
-];
+/** Derived from discovery's catalog, so a fallback match carries the same kind the inventory would. */
+export const KNOWN_AGENTS: readonly KnownAgent[] = buildKnownAgents();
+
+function buildKnownAgents(): KnownAgent[] {
+  const byKind = new Map<string, { kind: string; name: string; bins: string[]; npm: string[]; extensions: string[] }>();
+  const entry = (kind: string, name: string) => {
+    let e = byKind.get(kind);
+    if (!e) byKind.set(kind, (e = { kind, name, bins: [], npm: [], extensions: [] }));
+    return e;
+  };
+  for (const cli of CLI_AGENTS) {
+    const e = entry(cli.kind, cli.name);
+    e.bins.push(...cli.bins);
+    e.npm.push(...(cli.npm ?? []));
+  }
+  for (const ext of EXTENSION_AGENTS) entry(ext.kind, ext.name).extensions.push(ext.extensionId);
+  return [...byKind.values()];
+}
 
 const BY_BIN: ReadonlyMap<string, KnownAgent> = new Map(KNOWN_AGENTS.flatMap((a) => a.bins.map((b) => [b, a] as const)));
 

@@ -3,7 +3,7 @@
  * hash-chained event per decision, inventory change or daemon event. Types only.
  */
 import type { CordonEvent } from './control.ts';
-import type { DecisionAction } from './enforcement.ts';
+import type { DecisionAction, ProcessInfo } from './enforcement.ts';
 
 /** The policy outcome recorded on a decision event. */
 export type AuditDecision = DecisionAction;
@@ -41,15 +41,7 @@ export type AuditEvent = CordonEvent & {
 };
 
 /** One process of a recorded principal chain; argv has secret-looking values replaced by "<redacted>". */
-export type AuditProcess = {
-  readonly pid: number;
-  readonly ppid: number | null;
-  readonly exe: string | null;
-  readonly argv: readonly string[];
-  readonly uid: number | null;
-  readonly user: string | null;
-  readonly cwd: string | null;
-};
+export type AuditProcess = Omit<ProcessInfo, 'startTimeMs'>;
 
 /** The `data` of an egress decision event. */
 export type AuditDecisionData = {

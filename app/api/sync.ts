@@ -3,7 +3,7 @@
  * each other, plus the admin (console) query API shapes under /admin/v1/. Types and constants only,
  * importing nothing at run time. docs/sync-openapi.yaml documents the same shapes over HTTP.
  */
-import type { AuditDecision, AuditDestination } from './audit.ts';
+import type { AuditEvent } from './audit.ts';
 import type { AgentRecord, Inventory, InventoryHost, McpServerRecord } from './inventory.ts';
 
 export const SYNC_PROTOCOL_VERSION = 1;
@@ -99,26 +99,7 @@ export type RekeyResponse = { readonly accessToken: string; readonly keyThumbpri
 // Audit events up (POST /v1/events)
 
 /** One audit event as uploaded: the device's AuditEvent, field for field (its hash chain included). */
-export type SyncEvent = {
-  readonly seq: number;
-  /** UUID: the idempotency key. */
-  readonly id: string;
-  readonly time: string;
-  readonly type: string;
-  readonly subjectId: string | null;
-  readonly summary: string;
-  readonly data: unknown;
-  readonly agent: string | null;
-  readonly agentKind: string | null;
-  readonly decision: AuditDecision | null;
-  readonly rule: string | null;
-  readonly destination: AuditDestination | null;
-  readonly bytesUp: number | null;
-  readonly bytesDown: number | null;
-  readonly keyThumbprint: string | null;
-  readonly prevHash: string;
-  readonly hash: string;
-};
+export type SyncEvent = AuditEvent;
 
 /**
  * A batch: events in increasing seq order. `after` is the cursor the device last had

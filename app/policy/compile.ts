@@ -28,7 +28,8 @@ export type LayerSource =
   | { readonly layer: PolicyLayerName; readonly file: string; readonly status: 'missing' }
   | { readonly layer: PolicyLayerName; readonly file: string; readonly status: 'invalid'; readonly problems: readonly PolicyProblem[] };
 
-export type CompiledRule = Readonly<{
+/** What every compiled rule carries, egress or local. */
+type CompiledRuleBase = Readonly<{
   layer: PolicyLayerName;
   id: string;
   /** "layer:id": what decisions, audit and the 403 header name. */
@@ -38,6 +39,9 @@ export type CompiledRule = Readonly<{
   /** Position in its layer: the first match (lowest order) wins within a layer. */
   order: number;
   action: PolicyAction;
+}>;
+
+export type CompiledRule = CompiledRuleBase & Readonly<{
   /** Flat inclusive ranges [lo, hi, lo, hi, ...], or null for any port. */
   ports: readonly number[] | null;
   methods: ReadonlySet<string> | null;
@@ -49,14 +53,7 @@ export type CompiledRule = Readonly<{
   rule: PolicyRule;
 }>;
 
-export type CompiledLocalRule = Readonly<{
-  layer: PolicyLayerName;
-  id: string;
-  ref: string;
-  file: string;
-  line: number;
-  order: number;
-  action: PolicyAction;
+export type CompiledLocalRule = CompiledRuleBase & Readonly<{
   agents: ReadonlySet<string>;
   commands: readonly Matcher[] | null;
   files: readonly Matcher[] | null;

@@ -193,7 +193,6 @@ export async function startEnforcement(options: EnforcementOptions): Promise<Enf
       upstream: upstreamFromEnv(env),
     });
     cleanups.push(async () => proxy?.close());
-    log.info('proxy listening', { url: proxy.url, mode: proxy.mode() });
   } catch (error) {
     log.error('the proxy could not start; discovery and the control API keep running', { error });
   }

@@ -187,18 +187,16 @@ export function actionRank(action: PolicyAction): number {
   return ACTION_RANK[action];
 }
 
+function ruleBase(rule: Readonly<{ id: string; action: PolicyAction }>, layer: PolicyLayerName, file: string, line: number, order: number): CompiledRuleBase {
+  return { layer, id: rule.id, ref: `${layer}:${rule.id}`, file, line, order, action: rule.action };
+}
+
 function compileRule(rule: PolicyRule, layer: PolicyLayerName, file: string, line: number, order: number): CompiledRule {
   const signals: string[] = [...(rule.flags ?? [])];
   if (rule.data?.secrets === true && !signals.includes('secrets')) signals.push('secrets' satisfies FlagCode);
   const signalRule = rule.flags !== undefined || rule.data !== undefined;
   return {
-    layer,
-    id: rule.id,
-    ref: `${layer}:${rule.id}`,
-    file,
-    line,
-    order,
-    action: rule.action,
+    ...ruleBase(rule, layer, file, line, order),
     ports: rule.ports ? rule.ports.flatMap((p) => [...portRange(p)]) : null,
     methods: rule.methods ? new Set(rule.methods.map((m) => m.toUpperCase())) : null,
     paths: rule.paths ? rule.paths.map(compilePathPattern) : null,
@@ -234,13 +232,7 @@ function targetsOf(rule: PolicyRule): RuleTargets {
 
 function compileLocalRule(rule: LocalRule, layer: PolicyLayerName, file: string, line: number, order: number, home: string): CompiledLocalRule {
   return {
-    layer,
-    id: rule.id,
-    ref: `${layer}:${rule.id}`,
-    file,
-    line,
-    order,
-    action: rule.action,
+    ...ruleBase(rule, layer, file, line, order),
     agents: new Set(rule.agents ?? ['*']),
     commands: rule.commands ? rule.commands.map(compileCommandPattern) : null,
     files: rule.files ? rule.files.map((f) => compileFilePattern(f, home)) : null,

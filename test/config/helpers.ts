@@ -3,7 +3,6 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Writable } from 'node:stream';
 import { cordonPaths, type CordonPaths } from '../../app/util/paths.ts';
 import type { LoadSettingsOptions } from '../../app/config/settings.ts';
 
@@ -40,14 +39,6 @@ export async function tempHome(): Promise<TempHome> {
   };
 }
 
-/** A Writable that keeps what was written. */
-export function collector(): Writable & { text(): string } {
-  const chunks: Buffer[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _encoding, callback) {
-      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-      callback();
-    },
-  });
-  return Object.assign(stream, { text: () => Buffer.concat(chunks).toString('utf8') });
-}
+import { collector } from '../helpers/collector.ts';
+
+export { collector };

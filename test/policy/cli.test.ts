@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
+import { collector } from '../helpers/collector.ts';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../app/cli/main.ts';
 
@@ -12,14 +13,8 @@ const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures');
 type Run = { code: number; stdout: string; stderr: string };
 
 function sink(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, done) {
-      chunks.push(chunk.toString());
-      done();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
+  const stream = collector();
+  return { stream, text: () => stream.text() };
 }
 
 /** A private CORDON_HOME with a user policy and a managed settings file holding a lockedPolicy. */

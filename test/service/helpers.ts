@@ -3,7 +3,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import type { CommandContext, ParsedArgs } from '../../app/cli/command.ts';
 import type { CommandResult, CommandRunner } from '../../app/service/types.ts';
 import { cordonPaths } from '../../app/util/paths.ts';
@@ -23,17 +22,9 @@ export function fakeRunner(answer: (argv: readonly string[]) => Answer = () => (
   return Object.assign(run, { calls });
 }
 
-/** A Writable that keeps what was written. */
-export function collector(): Writable & { text(): string } {
-  const chunks: Buffer[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _encoding, callback) {
-      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-      callback();
-    },
-  });
-  return Object.assign(stream, { text: () => Buffer.concat(chunks).toString('utf8') });
-}
+import { collector } from '../helpers/collector.ts';
+
+export { collector };
 
 export type TempHome = Readonly<{ home: string; env: NodeJS.ProcessEnv; cleanup(): Promise<void> }>;
 

@@ -60,6 +60,12 @@ test('secrets leaving in URL, headers or body are flagged by secretlint rules, a
   assert.match(text, /GITHUB_TOKEN/);
 });
 
+test('short secrets the cheap pre-check must not skip: a password in URL userinfo is still found', async () => {
+  const flags = await scanForSecrets({ url: 'https://admin:hunter2@db.example.com/' });
+  assert.deepEqual(codes(flags), ['secret-in-url']);
+  assert.ok(!JSON.stringify(flags).includes('hunter2'));
+});
+
 test('a credential in Authorization to its own upstream is not "leaving"; clean requests raise nothing', async () => {
   const flags = await scanForSecrets({ url: 'https://api.github.com/user', headers: { authorization: 'token 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', accept: 'application/json' } });
   assert.deepEqual(flags, []);

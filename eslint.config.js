@@ -25,6 +25,7 @@ export default tseslint.config(
   },
   {
     files: ['app/**/*.ts', 'server/**/*.ts'],
+    ignores: ['server/console/**'],
     rules: {
       'no-restricted-imports': ['error', { paths: [
         { name: 'electron', message: `app/ and server/ are headless: they run without Electron (${why}).` },
@@ -44,7 +45,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['renderer/**/*.{ts,tsx}'],
+    files: ['renderer/**/*.{ts,tsx}', 'server/console/**/*.{ts,tsx}'],
     rules: {
       'no-restricted-imports': ['error', { paths: [
         ...nodeBuiltins.map((name) => ({ name, message: `renderer/ is sandboxed: use the typed client, never Node (${why}).` })),

@@ -4,7 +4,9 @@
 //   app/api/**  imports only app/api/** (no Node built-ins, no packages): renderer/ imports it
 //   renderer/** imports only renderer/**, app/api/** and browser-safe packages (no Node, no native)
 //   main/**     imports only main/**, app/api/**, app/client/** and electron
-//   server/**   never imports electron, main/ or renderer/
+//   server/**   never imports electron, main/ or renderer/ (server/console/ excepted, below)
+//   server/console/** is browser code: only server/console/**, app/api/** and the shared design
+//               system of renderer/ (renderer/src/components/, theme.ts, styles.css); no Node
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -38,7 +40,14 @@ function area(file: string): string {
   const rel = relative(root, file).split(sep);
   if (rel[0] === 'app' && rel[1] === 'api') return 'app/api';
   if (rel[0] === 'app' && rel[1] === 'client') return 'app/client';
+  if (rel[0] === 'server' && rel[1] === 'console') return 'server/console';
   return rel[0] ?? '';
+}
+
+/** The presentational pieces of renderer/ that the fleet console reuses (no client, no pages). */
+function isSharedDesignSystem(target: string): boolean {
+  const rel = relative(join(root, 'renderer', 'src'), target).split(sep).join('/');
+  return rel.startsWith('components/') || rel === 'theme.ts' || rel === 'styles.css';
 }
 
 function packageName(spec: string): string {
@@ -70,7 +79,15 @@ function check(file: string, spec: string): string | null {
     case 'main':
       if (to !== null && !['main', 'app/api', 'app/client'].includes(to)) return 'main/ is a thin client: it imports only main/, app/api and app/client';
       return null;
+    case 'server/console': {
+      if (isNode) return 'server/console/ runs in the browser: no Node built-ins';
+      if (pkg !== null && (NATIVE.has(pkg) || pkg === 'electron')) return 'server/console/ never imports native modules or electron';
+      if (to === 'renderer' && !isSharedDesignSystem(resolve(dirname(file), spec))) return 'server/console/ shares only renderer/src/components/, theme.ts and styles.css';
+      if (to !== null && !['server/console', 'app/api', 'renderer'].includes(to)) return 'server/console/ imports only server/console/, app/api and the shared design system';
+      return null;
+    }
     case 'server':
+      if (to === 'server/console') return 'the fleet server serves server/console/ as built files; it never imports it';
       if (pkg === 'electron') return 'server/ never imports electron';
       if (to === 'main' || to === 'renderer') return 'server/ never imports main/ or renderer/';
       return null;

@@ -6,10 +6,15 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { CoreError } from '../app/api/errors.ts';
+import { SECURITY_HEADERS } from '../app/console/guard.ts';
+import { staticFile } from '../app/console/staticFiles.ts';
 import { createDpopVerifier } from '../app/identity/dpop/verify.ts';
 import type { Logger } from '../app/util/log.ts';
+import { consoleRoutes } from './admin/consoleRoutes.ts';
 import { adminRoutes } from './admin/routes.ts';
+import { createAdminGuard, sessionRoutes } from './auth/consoleAuth.ts';
 import { createDeviceAuthenticator } from './http/deviceAuth.ts';
 import { HttpError, sendError, sendJson } from './http/respond.ts';
 import { createRouter, type Route } from './http/router.ts';
@@ -27,7 +32,14 @@ export type FleetServerOptions = Readonly<{
   /** Serve HTTPS directly with this PEM certificate chain and key. */
   tls?: Readonly<{ cert: string; key: string }>;
   clock?: () => number;
+  /** The built web console (`npm run build:console`); default dist/console in the repository. */
+  consoleDir?: string;
 }>;
+
+/** Where `npm run build:console` writes the web console. */
+export const DEFAULT_CONSOLE_DIR = new URL('../dist/console/', import.meta.url).pathname;
+/** Paths the API owns; everything else GET is the console's (files, or index.html for its routes). */
+const API_PREFIXES = ['/v1/', '/admin/', '/console/api/', '/healthz'];
 
 export type FleetServer = Readonly<{
   server: Server;
@@ -43,6 +55,8 @@ export function createFleetServer(options: FleetServerOptions): FleetServer {
   const scheme = options.tls ? 'https' : 'http';
   const verifier = createDpopVerifier({ replayCache: store.dpop.replayCache, nonceStore: store.dpop.nonceStore, requireNonce: true, clock });
   const rekeyVerifier = createDpopVerifier({ replayCache: store.dpop.replayCache, clock });
+  const guard = createAdminGuard({ accounts: store.accounts, credentials: store.credentials });
+  const consoleDir = options.consoleDir ?? DEFAULT_CONSOLE_DIR;
   const routes: Route[] = [
     {
       method: 'GET',
@@ -53,7 +67,9 @@ export function createFleetServer(options: FleetServerOptions): FleetServer {
       },
     },
     ...syncRoutes({ store, auth: createDeviceAuthenticator(verifier, store.devices), rekeyVerifier }),
-    ...adminRoutes(store),
+    ...adminRoutes(store, guard),
+    ...consoleRoutes(store, guard, productVersion()),
+    ...sessionRoutes({ accounts: store.accounts, guard }),
   ];
   const router = createRouter(routes);
 
@@ -66,6 +82,10 @@ export function createFleetServer(options: FleetServerOptions): FleetServer {
       const host = req.headers.host;
       if (!publicBase && (host === undefined || !/^[A-Za-z0-9.[\]:-]{1,300}$/.test(host))) throw new HttpError(400, 'invalid_request', 'a valid Host header is required');
       const publicUrl = `${publicBase ?? `${scheme}://${host}`}${url.pathname}`;
+      if ((req.method === 'GET' || req.method === 'HEAD') && !API_PREFIXES.some((prefix) => url.pathname.startsWith(prefix))) {
+        serveConsole(res, consoleDir, url.pathname, publicUrl.startsWith('https:'), req.method === 'HEAD');
+        return;
+      }
       const { handler, params } = router.match(req.method ?? 'GET', url.pathname);
       await handler({ req, res, url, publicUrl, params, now: clock(), log });
     } catch (error) {
@@ -116,6 +136,26 @@ export function createFleetServer(options: FleetServerOptions): FleetServer {
       });
     },
   };
+}
+
+function serveConsole(res: ServerResponse, dir: string, path: string, secure: boolean, head: boolean): void {
+  const file = staticFile(dir, path, 'npm run build:console');
+  res.writeHead(file.status, {
+    ...SECURITY_HEADERS,
+    'content-type': file.type,
+    'content-length': file.body.length,
+    'cache-control': file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+    ...(secure ? { 'strict-transport-security': 'max-age=31536000' } : {}),
+  });
+  res.end(head ? undefined : file.body);
+}
+
+function productVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
 }
 
 function originOf(publicUrl: string): string {

@@ -5,14 +5,16 @@
  */
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
+import { CONSOLE_ROLES, type ConsoleRole } from '../app/api/fleetConsole.ts';
+import { AccountError } from './store/accounts.ts';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { CoreError } from '../app/api/errors.ts';
 import { createLogger, type Logger, type LogLevel } from '../app/util/log.ts';
 import { createFleetServer } from './app.ts';
 import { openFleetStore, parseDatabaseLocation, type DatabaseLocation, type FleetStore } from './store/fleetStore.ts';
 
-export type CliIo = Readonly<{ stdout: Writable; stderr: Writable; env: NodeJS.ProcessEnv }>;
+export type CliIo = Readonly<{ stdout: Writable; stderr: Writable; env: NodeJS.ProcessEnv; /** Where `user create|password` read the password when no --password-file is given. */ stdin?: Readable & { isTTY?: boolean } }>;
 
 const DEFAULT_DB = 'sqlite:cordon-fleet.db';
 const DEFAULT_PORT = 8790;
@@ -25,6 +27,13 @@ const USAGE = `usage: npm run server -- <command> [options]
   enroll-secret list [--db DB] [--json]
   enroll-secret revoke ID [--db DB]
   admin-token create [--db DB] [--label TEXT]
+  user create --username NAME [--role viewer|admin] [--password-file FILE] [--db DB]
+  user password NAME [--password-file FILE] [--db DB]
+  user list [--db DB] [--json]
+  user disable NAME | user enable NAME [--db DB]
+
+Console users sign in to the web console. Without --password-file, the password is read from the
+first line of standard input (pipe it in; it never goes on the command line).
 
 DB is sqlite:PATH (default ${DEFAULT_DB}) or postgres://USER:PASSWORD@HOST:PORT/NAME;
 CORDON_FLEET_DB sets it without putting a password on the command line. --workers N runs N server
@@ -82,10 +91,11 @@ export async function runServerCli(argv: readonly string[], io: CliIo): Promise<
       return await withStore(a, io, async (store) => {
         const { id, token } = await store.credentials.createAdminToken(str(a.values.label) ?? null, Date.now());
         io.stdout.write(`${token}\n`);
-        io.stderr.write(`admin token ${id} created; it is shown only once. Send it as "Authorization: Bearer <token>" to /admin/v1/ (temporary until console sign-in).\n`);
+        io.stderr.write(`admin token ${id} created; it is shown only once. Send it as "Authorization: Bearer <token>" to /admin/v1/ (for scripts; people sign in to the web console).\n`);
         return 0;
       });
     }
+    if (verb === 'user') return await userCommand(sub, argv.slice(2), io);
     throw new UsageError(`unknown command '${[verb, sub].filter(Boolean).join(' ')}'`);
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
@@ -94,6 +104,10 @@ export async function runServerCli(argv: readonly string[], io: CliIo): Promise<
     }
     if (error instanceof CoreError) {
       io.stderr.write(`cordon-server: ${error.message} (${error.code})\n`);
+      return 1;
+    }
+    if (error instanceof AccountError) {
+      io.stderr.write(`cordon-server: ${error.message}\n`);
       return 1;
     }
     io.stderr.write(`cordon-server: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -119,6 +133,82 @@ function intOption(value: string | boolean | undefined, name: string, min: numbe
   if (text === undefined) return undefined;
   if (!/^\d{1,9}$/.test(text) || Number(text) < min || Number(text) > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}`);
   return Number(text);
+}
+
+/** `user create|password|list|disable|enable`: console accounts, straight in the database. */
+async function userCommand(sub: string | undefined, args: readonly string[], io: CliIo): Promise<number> {
+  const now = Date.now();
+  if (sub === 'create') {
+    const a = parse(args, { ...DB_OPTION, username: { type: 'string' }, role: { type: 'string' }, 'password-file': { type: 'string' } });
+    const username = str(a.values.username);
+    if (!username) throw new UsageError('user create needs --username');
+    const role = str(a.values.role) ?? 'viewer';
+    if (!(CONSOLE_ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be one of ${CONSOLE_ROLES.join(', ')}`);
+    const password = await readPassword(a, io);
+    return await withStore(a, io, async (store) => {
+      const user = await store.accounts.createUser({ username, password, role: role as ConsoleRole }, now);
+      io.stdout.write(`created ${user.role} ${user.username} (${user.id})\n`);
+      return 0;
+    });
+  }
+  if (sub === 'password') {
+    const a = parse(args, { ...DB_OPTION, 'password-file': { type: 'string' } }, true);
+    const name = a.positionals[0];
+    if (!name || a.positionals.length > 1) throw new UsageError('user password takes one username');
+    const password = await readPassword(a, io);
+    return await withStore(a, io, async (store) => {
+      if (!(await store.accounts.setPassword(name, password, now))) {
+        io.stderr.write(`no user ${name}\n`);
+        return 1;
+      }
+      io.stdout.write(`password set for ${name.toLowerCase()}; their sessions ended\n`);
+      return 0;
+    });
+  }
+  if (sub === 'list') {
+    const a = parse(args, { ...DB_OPTION, json: { type: 'boolean' } });
+    return await withStore(a, io, async (store) => {
+      const users = await store.accounts.listUsers();
+      if (a.values.json === true) io.stdout.write(`${JSON.stringify(users, null, 2)}\n`);
+      else for (const u of users) io.stdout.write(`${u.username}\t${u.role}\t${u.disabledAt ? 'disabled' : 'enabled'}\tlast sign-in ${u.lastSignInAt ?? 'never'}\n`);
+      return 0;
+    });
+  }
+  if (sub === 'disable' || sub === 'enable') {
+    const a = parse(args, DB_OPTION, true);
+    const name = a.positionals[0];
+    if (!name || a.positionals.length > 1) throw new UsageError(`user ${sub} takes one username`);
+    return await withStore(a, io, async (store) => {
+      const user = (await store.accounts.listUsers()).find((u) => u.username === name.toLowerCase());
+      if (!user || !(await store.accounts.setDisabled(user.id, sub === 'disable', now))) {
+        io.stderr.write(`no user ${name}\n`);
+        return 1;
+      }
+      io.stdout.write(`${sub}d ${user.username}\n`);
+      return 0;
+    });
+  }
+  throw new UsageError(`unknown command 'user${sub ? ` ${sub}` : ''}'`);
+}
+
+async function readPassword(a: Parsed, io: CliIo): Promise<string> {
+  const file = str(a.values['password-file']);
+  let text: string;
+  if (file) text = readFileSync(file, 'utf8');
+  else {
+    if (!io.stdin || io.stdin.isTTY) throw new UsageError('pipe the password on standard input, or pass --password-file FILE');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of io.stdin as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > 64 * 1024) throw new UsageError('the password input is too long');
+      chunks.push(chunk);
+    }
+    text = Buffer.concat(chunks).toString('utf8');
+  }
+  const password = text.split(/\r?\n/)[0] ?? '';
+  if (password === '') throw new UsageError('the password is empty');
+  return password;
 }
 
 function databaseOf(a: Parsed, io: CliIo): string {
@@ -224,5 +314,5 @@ async function supervise(workers: number, location: DatabaseLocation, log: Logge
 }
 
 if (import.meta.main) {
-  process.exitCode = await runServerCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
+  process.exitCode = await runServerCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin });
 }

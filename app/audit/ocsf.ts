@@ -12,6 +12,8 @@ export type OcsfContext = Readonly<{
   productVersion: string;
   /** This machine's name (device.hostname). */
   hostname: string;
+  /** The fleet's id of the device (device.uid), when exported by the fleet server. */
+  deviceId?: string;
 }>;
 
 export type OcsfEvent = Record<string, unknown> & {
@@ -157,7 +159,7 @@ function processChain(chain: readonly AuditProcess[]): Record<string, unknown> |
 }
 
 function device(ctx: OcsfContext): Record<string, unknown> {
-  return { type_id: 0, type: 'Unknown', hostname: ctx.hostname };
+  return { type_id: 0, type: 'Unknown', hostname: ctx.hostname, ...(ctx.deviceId !== undefined ? { uid: ctx.deviceId } : {}) };
 }
 
 function decisionData(event: AuditEvent): AuditDecisionData | null {

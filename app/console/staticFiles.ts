@@ -26,7 +26,7 @@ export type StaticFile = { readonly status: number; readonly type: string; reado
  * Resolves a URL path to a file of staticDir. "/" and unknown extension-less paths get index.html
  * (the app routes by hash); a path outside the directory or a missing asset is a 404.
  */
-export function staticFile(staticDir: string, urlPath: string): StaticFile {
+export function staticFile(staticDir: string, urlPath: string, buildCommand = 'npm run build:ui'): StaticFile {
   const root = resolve(staticDir);
   let decoded: string;
   try {
@@ -44,7 +44,7 @@ export function staticFile(staticDir: string, urlPath: string): StaticFile {
     if (!statSync(file).isFile()) return notFound();
     return { status: 200, type, body: readFileSync(file), immutable: !wantsIndex && decoded.startsWith('/assets/') };
   } catch {
-    if (wantsIndex) return notBuilt(root);
+    if (wantsIndex) return notBuilt(root, buildCommand);
     return notFound();
   }
 }
@@ -53,7 +53,7 @@ function notFound(): StaticFile {
   return { status: 404, type: 'text/plain; charset=utf-8', body: Buffer.from('not found\n'), immutable: false };
 }
 
-function notBuilt(root: string): StaticFile {
-  const text = `The Cordon console is not built (no index.html in ${root}).\nBuild it with: npm run build:ui\n`;
+function notBuilt(root: string, buildCommand: string): StaticFile {
+  const text = `The Cordon console is not built (no index.html in ${root}).\nBuild it with: ${buildCommand}\n`;
   return { status: 503, type: 'text/plain; charset=utf-8', body: Buffer.from(text), immutable: false };
 }

@@ -5,8 +5,10 @@
  * console sign-in lands: this is documented as temporary.
  */
 import { AUDIT_DECISIONS } from '../../app/api/audit.ts';
+import type { ConsoleRole } from '../../app/api/fleetConsole.ts';
 import type { SyncProblem } from '../../app/api/sync.ts';
 import { parsePolicyText } from '../../app/policy/parse.ts';
+import type { AdminGuard, AdminPrincipal } from '../auth/consoleAuth.ts';
 import { readJsonBody } from '../http/body.ts';
 import { HttpError, sendJson } from '../http/respond.ts';
 import type { RequestContext, Route } from '../http/router.ts';
@@ -16,23 +18,21 @@ import { FieldChecker, isObject } from '../sync/fields.ts';
 import { QueryParams } from './filters.ts';
 
 const POLICY_BODY = 4 * 1024 * 1024 + 64 * 1024;
-const ADMIN_REALM = 'Bearer realm="cordon-admin"';
 const MCP_PARAMS = ['q', 'name', 'package', 'version', 'posture', 'transport', 'deviceId', 'changedSince', 'limit', 'cursor'];
 
-export function adminRoutes(store: FleetStore): Route[] {
-  /** Checks the admin token, then runs fn; bad cursors become 400. */
-  const admin = (fn: (ctx: RequestContext) => Promise<void>) => async (ctx: RequestContext): Promise<void> => {
-    const auth = ctx.req.headersDistinct.authorization ?? [];
-    const token = auth.length === 1 ? /^Bearer +(cat_[A-Za-z0-9_-]{1,100})$/.exec(auth[0] ?? '')?.[1] : undefined;
-    const id = token ? await store.credentials.checkAdminToken(token, ctx.now) : null;
-    if (id === null) throw new HttpError(401, 'unauthorized', 'an admin API token is required (npm run server -- admin-token create)', { headers: { 'www-authenticate': ADMIN_REALM } });
+export function adminRoutes(store: FleetStore, guard: AdminGuard): Route[] {
+  /** Checks the caller (session or token) has the role, then runs fn; bad cursors become 400. */
+  const as = (role: ConsoleRole) => (fn: (ctx: RequestContext, who: AdminPrincipal) => Promise<void>) => async (ctx: RequestContext): Promise<void> => {
+    const who = await guard(ctx, role);
     try {
-      await fn(ctx);
+      await fn(ctx, who);
     } catch (error) {
       if (error instanceof InvalidCursor) throw new HttpError(400, 'invalid_request', error.message);
       throw error;
     }
   };
+  const admin = as('viewer');
+  const adminOnly = as('admin');
   const q = (ctx: RequestContext, allowed: readonly string[]): QueryParams => new QueryParams(ctx.url.searchParams, allowed);
 
   return [
@@ -62,20 +62,20 @@ export function adminRoutes(store: FleetStore): Route[] {
     {
       method: 'POST',
       path: '/admin/v1/devices/:id/revoke',
-      handler: admin(async (ctx) => {
+      handler: adminOnly(async (ctx, who) => {
         const id = ctx.params.id ?? '';
         if (!(await store.devices.revoke(id, ctx.now))) throw new HttpError(404, 'not_found', 'no such device, or it is already revoked');
-        ctx.log.info('device revoked', { deviceId: id });
+        ctx.log.info('device revoked', { deviceId: id, by: who.name });
         sendJson(ctx.res, 200, { revoked: true, deviceId: id });
       }),
     },
     {
       method: 'POST',
       path: '/admin/v1/devices/:id/rekey',
-      handler: admin(async (ctx) => {
+      handler: adminOnly(async (ctx, who) => {
         const id = ctx.params.id ?? '';
         if (!(await store.devices.requestRekey(id, ctx.now))) throw new HttpError(404, 'not_found', 'no such active device');
-        ctx.log.info('device re-key requested', { deviceId: id });
+        ctx.log.info('device re-key requested', { deviceId: id, by: who.name });
         sendJson(ctx.res, 202, { rekeyRequested: true, deviceId: id });
       }),
     },
@@ -126,7 +126,7 @@ export function adminRoutes(store: FleetStore): Route[] {
     {
       method: 'PUT',
       path: '/admin/v1/policy',
-      handler: admin(async (ctx) => {
+      handler: adminOnly(async (ctx, who) => {
         const body = await readJsonBody(ctx.req, POLICY_BODY);
         const c = new FieldChecker();
         if (!isObject(body)) throw new HttpError(400, 'invalid_request', 'the body must be {"text": "<policy YAML or JSON>", "comment": "..."}');
@@ -141,16 +141,16 @@ export function adminRoutes(store: FleetStore): Route[] {
           throw new HttpError(422, 'invalid_policy', 'the policy is not valid; nothing was saved', { problems });
         }
         const version = await store.policies.save(text, comment ?? null, ctx.now);
-        ctx.log.info('fleet policy saved', { version });
+        ctx.log.info('fleet policy saved', { version, by: who.name });
         sendJson(ctx.res, 201, { version, warnings: parsed.problems.filter((p) => p.severity === 'warning').map((p) => `line ${p.line}: ${p.message}`) });
       }),
     },
     {
       method: 'DELETE',
       path: '/admin/v1/policy',
-      handler: admin(async (ctx) => {
+      handler: adminOnly(async (ctx, who) => {
         await store.policies.setCurrent(null, ctx.now);
-        ctx.log.info('fleet policy cleared');
+        ctx.log.info('fleet policy cleared', { by: who.name });
         sendJson(ctx.res, 200, { current: null });
       }),
     },
@@ -171,22 +171,22 @@ export function adminRoutes(store: FleetStore): Route[] {
     {
       method: 'POST',
       path: '/admin/v1/policy/versions/:version/activate',
-      handler: admin(async (ctx) => {
+      handler: adminOnly(async (ctx, who) => {
         const version = versionParam(ctx);
         if (!(await store.policies.setCurrent(version, ctx.now))) throw new HttpError(404, 'not_found', 'no such policy version');
-        ctx.log.info('fleet policy version activated', { version });
+        ctx.log.info('fleet policy version activated', { version, by: who.name });
         sendJson(ctx.res, 200, { current: version });
       }),
     },
     {
       method: 'GET',
       path: '/admin/v1/enroll-secrets',
-      handler: admin(async (ctx) => sendJson(ctx.res, 200, { items: await store.credentials.listEnrollSecrets() })),
+      handler: adminOnly(async (ctx) => sendJson(ctx.res, 200, { items: await store.credentials.listEnrollSecrets() })),
     },
     {
       method: 'POST',
       path: '/admin/v1/enroll-secrets',
-      handler: admin(async (ctx) => {
+      handler: adminOnly(async (ctx, who) => {
         const body = await readJsonBody(ctx.req, 16 * 1024);
         if (!isObject(body)) throw new HttpError(400, 'invalid_request', 'the body must be a JSON object');
         const c = new FieldChecker();
@@ -199,15 +199,16 @@ export function adminRoutes(store: FleetStore): Route[] {
           { ...(label ? { label } : {}), ...(days ? { expiresAt: ctx.now + days * 86_400_000 } : {}), ...(maxUses ? { maxUses } : {}) },
           ctx.now,
         );
-        ctx.log.info('enroll secret created', { id: created.info.id });
+        ctx.log.info('enroll secret created', { id: created.info.id, by: who.name });
         sendJson(ctx.res, 201, created);
       }),
     },
     {
       method: 'POST',
       path: '/admin/v1/enroll-secrets/:id/revoke',
-      handler: admin(async (ctx) => {
+      handler: adminOnly(async (ctx, who) => {
         if (!(await store.credentials.revokeEnrollSecret(ctx.params.id ?? '', ctx.now))) throw new HttpError(404, 'not_found', 'no such active enroll secret');
+        ctx.log.info('enroll secret revoked', { id: ctx.params.id, by: who.name });
         sendJson(ctx.res, 200, { revoked: true });
       }),
     },

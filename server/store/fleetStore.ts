@@ -6,6 +6,8 @@
 import { resolve } from 'node:path';
 import { CoreError } from '../../app/api/errors.ts';
 import type { Logger } from '../../app/util/log.ts';
+import { createAccounts, type Accounts } from './accounts.ts';
+import { createConsoleQueries, type ConsoleQueries } from './consoleQueries.ts';
 import { createCredentials, type Credentials } from './credentials.ts';
 import { createDevices, type Devices } from './devices.ts';
 import { createDpopStores, type DpopStores } from './dpopStores.ts';
@@ -23,11 +25,15 @@ export type FleetStore = Readonly<{
   /** The database location without credentials (for logs). */
   description: string;
   credentials: Credentials;
+  /** Console users, sign-in and sessions. */
+  accounts: Accounts;
   devices: Devices;
   events: Events;
   inventories: Inventories;
   policies: Policies;
   queries: FleetQueries;
+  /** The console's overview and timeline. */
+  consoleQueries: ConsoleQueries;
   dpop: DpopStores;
   close(): Promise<void>;
 }>;
@@ -68,11 +74,13 @@ export async function openFleetStore(location: DatabaseLocation, options: Readon
     driver,
     description: location.kind === 'sqlite' ? `sqlite:${location.file}` : redactUrl(location.url),
     credentials,
+    accounts: createAccounts(driver),
     devices: createDevices(driver, credentials),
     events: createEvents(driver),
     inventories: createInventories(driver),
     policies: createPolicies(driver),
     queries: createFleetQueries(driver),
+    consoleQueries: createConsoleQueries(driver),
     dpop: createDpopStores(fast),
     async close() {
       if (fast !== driver) await fast.close();

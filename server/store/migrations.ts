@@ -205,6 +205,40 @@ export const SERVER_MIGRATIONS: readonly ServerMigration[] = [
       CREATE INDEX dpop_nonces_expires ON dpop_nonces (expires_at);
     `,
   },
+  {
+    version: 2,
+    name: 'console',
+    sql: `
+      CREATE TABLE console_users (
+        id TEXT PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        password_changed_at BIGINT NOT NULL,
+        last_sign_in_at BIGINT,
+        disabled_at BIGINT
+      );
+      CREATE TABLE console_sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        csrf_token TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        last_seen_at BIGINT NOT NULL
+      );
+      CREATE INDEX console_sessions_user ON console_sessions (user_id);
+      CREATE INDEX console_sessions_expires ON console_sessions (expires_at);
+      CREATE TABLE signin_failures (
+        row_id {{AUTO_ID}},
+        key TEXT NOT NULL,
+        at BIGINT NOT NULL
+      );
+      CREATE INDEX signin_failures_key ON signin_failures (key, at);
+      CREATE INDEX events_type_time ON events (type, time_ms);
+      ALTER TABLE devices ADD COLUMN managed TEXT;
+    `,
+  },
 ];
 
 /** Brings the database to the newest schema; safe when several server processes start at once. */

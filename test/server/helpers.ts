@@ -41,9 +41,9 @@ export async function freshLocation(backend: Backend, createPgDatabase?: () => P
   return { location: { kind: 'sqlite', file: join(dir, 'fleet.db') }, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export async function startTestServer(location: DatabaseLocation, options: Readonly<{ clock?: () => number; cleanup?: () => void }> = {}): Promise<TestServer> {
+export async function startTestServer(location: DatabaseLocation, options: Readonly<{ clock?: () => number; cleanup?: () => void; consoleDir?: string }> = {}): Promise<TestServer> {
   const store = await openFleetStore(location);
-  const fleet = createFleetServer({ store, log: silentLogger, ...(options.clock ? { clock: options.clock } : {}) });
+  const fleet = createFleetServer({ store, log: silentLogger, ...(options.clock ? { clock: options.clock } : {}), ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}) });
   const url = await fleet.listen(0);
   const { token: adminToken } = await store.credentials.createAdminToken('test', Date.now());
   const { secret: enrollSecret } = await store.credentials.createEnrollSecret({ label: 'test' }, Date.now());

@@ -136,6 +136,22 @@ export type DeviceState = {
   readonly protection: ProtectionState;
   /** Version of the fleet policy the device has applied (null: none). */
   readonly policyVersion: number | null;
+  /** What IT manages on the device (MDM profile, registry policy, /etc/cordon/managed.json); absent from older clients. */
+  readonly managed?: DeviceManagedState;
+};
+
+/** The device's managed settings as the daemon applied them: which keys, from where, and a fingerprint of their values. */
+export type DeviceManagedState = {
+  /** Keys IT enforces (the user cannot change them). */
+  readonly enforced: readonly string[];
+  /** Keys whose value is an IT default the user has not overridden. */
+  readonly defaults: readonly string[];
+  /** The managed source read (file, plist or registry key); null when none exists. */
+  readonly source: string | null;
+  /** SHA-256 over the managed keys and values (secret values hashed first): equal profiles give equal fingerprints. */
+  readonly fingerprint: string | null;
+  /** Managed values refused (invalid) by the device. */
+  readonly problems: number;
 };
 
 export type InventorySnapshot = {
@@ -199,6 +215,8 @@ export type DeviceSummary = {
   readonly mode: string | null;
   readonly protection: string | null;
   readonly policyVersion: number | null;
+  /** What IT manages on the device, as last reported (null: not reported yet). */
+  readonly managed: DeviceManagedState | null;
   readonly enrolledAt: string;
   readonly lastSeenAt: string | null;
   readonly revokedAt: string | null;

@@ -8,6 +8,7 @@ import { CONTROL_PROTOCOL_VERSION, type ControlMethod, type CordonEvent, type Da
 import { CoreError } from '../api/errors.ts';
 import type { ApprovalAnswer } from '../api/approvals.ts';
 import type { AgentRecord } from '../api/inventory.ts';
+import type { ProtectionState } from '../api/sync.ts';
 import { createAuditLog } from '../audit/auditLog.ts';
 import { redactSettingsReport } from '../config/settings.ts';
 import { removeAgentKeys } from '../identity/agentKeys.ts';
@@ -24,6 +25,7 @@ import { startInventoryWatcher } from './inventoryWatcher.ts';
 import { watchSettings } from './daemonSettings.ts';
 import { startEnforcement, type Enforcement } from './enforcement.ts';
 import { startProtectionWatch } from './protectionWatch.ts';
+import { managedStateOf } from '../sync/managedState.ts';
 import { createSyncClient, type SyncStatus } from '../sync/syncClient.ts';
 import { parseEventQuery, parseLocalActionRequest } from './requests.ts';
 
@@ -71,6 +73,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     };
     let enforcement: Enforcement | null = null;
     let protectionCheck: ((reason: string) => Promise<void>) | null = null;
+    let protectionState: () => ProtectionState = () => 'unknown';
 
     const settings = await watchSettings({ paths, env: options.env, log, onChange: (summary, problems) => {
       publish([store.append('settings.changed', summary, { problems })]);
@@ -133,6 +136,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           log: log.child({ component: 'sync' }),
           env: options.env,
           onPolicy: (policy) => running.setFleetPolicy(policy ? { source: `fleet policy v${policy.version}`, text: policy.text } : null),
+          protection: () => protectionState(),
+          managedState: () => managedStateOf(settings.report()),
         })
       : null;
     if (sync) {
@@ -155,6 +160,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     });
     cleanups.unshift(() => protection.close());
     protectionCheck = protection.check;
+    protectionState = protection.state;
 
     /** When discovery sees an agent uninstalled, its DPoP keys go too. */
     const forgetAgentKeys = async (data: unknown): Promise<void> => {

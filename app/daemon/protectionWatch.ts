@@ -8,6 +8,7 @@
 import { watch, type FSWatcher } from 'chokidar';
 import type { Inventory } from '../api/inventory.ts';
 import type { Settings } from '../api/settings.ts';
+import type { ProtectionState } from '../api/sync.ts';
 import { protectSettingsFor } from '../protect/hookCommand.ts';
 import { protectAgent, protectContext, protectionState } from '../protect/protect.ts';
 import { PROTECT_AGENTS, type ProtectAgent } from '../protect/types.ts';
@@ -26,11 +27,21 @@ export type ProtectionWatchOptions = Readonly<{
   intervalMs?: number;
 }>;
 
-export type ProtectionWatch = Readonly<{ check(reason: string): Promise<void>; close(): void }>;
+export type ProtectionWatch = Readonly<{
+  check(reason: string): Promise<void>;
+  /**
+   * The device's protection as of the last check, for the fleet: protected (every installed agent
+   * Cordon can protect is), degraded (some are, or one drifted), unprotected (none is), unknown
+   * (not checked yet, or no protectable agent is installed).
+   */
+  state(): ProtectionState;
+  close(): void;
+}>;
 
 export function startProtectionWatch(options: ProtectionWatchOptions): ProtectionWatch {
   const ctx = protectContext(options.paths, options.env, options.home);
   const reported = new Set<string>();
+  let overall: ProtectionState = 'unknown';
   let running: Promise<void> | null = null;
   // The agents' settings files Cordon protects are watched, so drift is seen at once.
   let watcher: FSWatcher | null = null;
@@ -51,7 +62,10 @@ export function startProtectionWatch(options: ProtectionWatchOptions): Protectio
     const scope = settings.protectScope;
     const wanted = new Set<ProtectAgent>(settings.protectAgents.includes('*') ? PROTECT_AGENTS : PROTECT_AGENTS.filter((a) => settings.protectAgents.includes(a)));
     const installed = new Set((options.inventory()?.agents ?? []).map((a) => a.kind));
+    let protectedCount = 0;
+    let installedCount = 0;
     for (const agent of PROTECT_AGENTS) {
+      if (installed.has(agent)) installedCount++;
       try {
         const state = await protectionState(agent, scope, ctx);
         if (state.recorded || wanted.has(agent)) watchFiles(state.files.map((f) => f.path));
@@ -67,12 +81,16 @@ export function startProtectionWatch(options: ProtectionWatchOptions): Protectio
           const outcome = await protectAgent(agent, scope, protectSettingsFor(agent, options.proxy()), ctx);
           const type = state.drifted ? 'protection.reapplied' : 'protection.applied';
           options.record(type, `${agent} ${state.drifted ? 're-protected' : 'protected'} (${scope}): ${outcome.status}`, { agent, scope, status: outcome.status, files: outcome.files, notes: outcome.notes, reason });
-          if (outcome.status === 'protected' || outcome.status === 'unchanged') reported.delete(key);
-        }
+          if (outcome.status === 'protected' || outcome.status === 'unchanged') {
+            reported.delete(key);
+            if (installed.has(agent)) protectedCount++;
+          }
+        } else if (installed.has(agent) && state.recorded && !state.drifted) protectedCount++;
       } catch (error) {
         options.log.warn('protection check failed', { agent, error });
       }
     }
+    overall = installedCount === 0 ? 'unknown' : protectedCount === installedCount ? 'protected' : protectedCount > 0 ? 'degraded' : 'unprotected';
   };
 
   // Checks never overlap; a request during a check runs one more check after it, so a change
@@ -99,6 +117,7 @@ export function startProtectionWatch(options: ProtectionWatchOptions): Protectio
   void check('start');
   return {
     check,
+    state: () => overall,
     close() {
       clearInterval(timer);
       void watcher?.close();

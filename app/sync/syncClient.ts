@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import type { Inventory } from '../api/inventory.ts';
 import type { Settings } from '../api/settings.ts';
-import type { DeviceState, EventBatchAck, FleetPolicy, InventoryAck, PolicyResponse, ProtectionState, ServerTime } from '../api/sync.ts';
+import type { DeviceManagedState, DeviceState, EventBatchAck, FleetPolicy, InventoryAck, PolicyResponse, ProtectionState, ServerTime } from '../api/sync.ts';
 import { REKEY_HEADER } from '../api/sync.ts';
 import type { AgentKeyManager } from '../identity/agentKeys.ts';
 import type { FetchLike } from '../identity/dpop/nonceRetry.ts';
@@ -60,6 +60,8 @@ export type SyncClientOptions = Readonly<{
   clock?: () => number;
   random?: () => number;
   agentVersion?: string;
+  /** What IT manages on this device (reported with the inventory). */
+  managedState?: () => DeviceManagedState;
 }>;
 
 export type FleetPolicyText = Pick<FleetPolicy, 'version' | 'text' | 'sha256'>;
@@ -233,7 +235,8 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     const inventory = options.inventory();
     if (!inventory) return null;
     const state = readSyncState(db);
-    const deviceState: DeviceState = { agentVersion, mode: settings.mode, protection: options.protection?.() ?? 'unknown', policyVersion: state.policy_applied_version };
+    const managed = options.managedState?.();
+    const deviceState: DeviceState = { agentVersion, mode: settings.mode, protection: options.protection?.() ?? 'unknown', policyVersion: state.policy_applied_version, ...(managed ? { managed } : {}) };
     const prepared = prepareInventory(inventory);
     const stateText = JSON.stringify(deviceState);
     if (prepared.hash === state.inventory_hash && stateText === state.device_state) return null;

@@ -5,6 +5,7 @@
  */
 import type { AgentRecord } from '../../app/api/inventory.ts';
 import type {
+  DeviceManagedState,
   DeviceSummary,
   FleetAgentGroup,
   FleetAuditEvent,
@@ -36,7 +37,7 @@ export type FleetQueries = Readonly<{
 
 type DeviceRow = {
   id: string; hostname: string; hostname_lc: string; platform: string; os_user: string; agent_version: string; mode: string | null; protection: string | null;
-  policy_version: number | null; enrolled_at: number; last_seen_at: number | null; revoked_at: number | null; rekey_requested_at: number | null;
+  policy_version: number | null; managed: string | null; enrolled_at: number; last_seen_at: number | null; revoked_at: number | null; rekey_requested_at: number | null;
   jkt: string; agents_count: number; mcp_count: number; literal_count: number; cursor: number; head_seq: number | null; head_hash: string | null; chain_problems: number;
 };
 type McpRow = {
@@ -50,7 +51,7 @@ type EventRow = {
   prev_hash: string; hash: string; received_at: number;
 };
 
-const DEVICE_COLUMNS = `id, hostname, hostname_lc, platform, os_user, agent_version, mode, protection, policy_version, enrolled_at, last_seen_at, revoked_at,
+const DEVICE_COLUMNS = `id, hostname, hostname_lc, platform, os_user, agent_version, mode, protection, policy_version, managed, enrolled_at, last_seen_at, revoked_at,
   rekey_requested_at, jkt, agents_count, mcp_count, literal_count, cursor, head_seq, head_hash, chain_problems`;
 const MCP_COLUMNS = `m.device_id, d.hostname, d.os_user, m.server_id, m.name, m.client, m.scope, m.transport, m.package, m.version, m.command, m.url,
   m.posture, m.enabled, m.first_seen_at, m.changed_at`;
@@ -252,11 +253,20 @@ export class InvalidCursor extends Error {
 function toDevice(r: DeviceRow): DeviceSummary {
   return {
     id: r.id, hostname: r.hostname, platform: r.platform, user: r.os_user, agentVersion: r.agent_version, mode: r.mode, protection: r.protection,
-    policyVersion: r.policy_version, enrolledAt: iso(r.enrolled_at), lastSeenAt: r.last_seen_at === null ? null : iso(r.last_seen_at),
+    policyVersion: r.policy_version, managed: parseManaged(r.managed), enrolledAt: iso(r.enrolled_at), lastSeenAt: r.last_seen_at === null ? null : iso(r.last_seen_at),
     revokedAt: r.revoked_at === null ? null : iso(r.revoked_at), rekeyRequested: r.rekey_requested_at !== null, keyThumbprint: r.jkt,
     agents: r.agents_count, mcpServers: r.mcp_count, literalSecrets: r.literal_count, cursor: r.cursor, headSeq: r.head_seq, headHash: r.head_hash,
     chainProblems: r.chain_problems,
   };
+}
+
+function parseManaged(text: string | null): DeviceManagedState | null {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as DeviceManagedState;
+  } catch {
+    return null;
+  }
 }
 
 function toMcpInstance(r: McpRow): FleetMcpInstance {

@@ -82,10 +82,10 @@ export function createInventories(driver: SqlDriver): Inventories {
           const s = changes.state;
           await tx.run(
             `UPDATE devices SET inventory_hash = ?, inventory_at = ?, hostname = ?, hostname_lc = ?, platform = ?, os_user = ?, agent_version = ?, mode = ?,
-               protection = ?, policy_version = ?, agents_count = ?, mcp_count = ?, literal_count = ?, last_seen_at = ? WHERE id = ?`,
+               protection = ?, policy_version = ?, managed = ?, agents_count = ?, mcp_count = ?, literal_count = ?, last_seen_at = ? WHERE id = ?`,
             [
               digest, now, changes.host.hostname, changes.host.hostname.toLowerCase(), changes.host.platform, changes.host.user, s.agentVersion, s.mode,
-              s.protection, s.policyVersion, agents.entries.length, servers.entries.length, literal?.n ?? 0, now, deviceId,
+              s.protection, s.policyVersion, s.managed ? JSON.stringify(s.managed) : null, agents.entries.length, servers.entries.length, literal?.n ?? 0, now, deviceId,
             ],
           );
           const sum = (k: keyof Counts): number => agents.counts[k] + servers.counts[k];

@@ -4,7 +4,7 @@
  * bound, so a newer inventory schema on the device does not break sync. Duplicate ids are refused.
  */
 import type { AgentRecord, InventoryHost, McpServerRecord } from '../../app/api/inventory.ts';
-import { SYNC_LIMITS, type DeviceState, type SyncProblem } from '../../app/api/sync.ts';
+import { SYNC_LIMITS, type DeviceManagedState, type DeviceState, type SyncProblem } from '../../app/api/sync.ts';
 import type { InventoryChangeSet } from '../store/inventory.ts';
 import { FieldChecker, ISO_TIME, isObject, type Json } from './fields.ts';
 
@@ -61,13 +61,34 @@ function checkState(body: Json, c: FieldChecker): DeviceState | null {
   const s = c.object(body, 'state');
   if (!s) return null;
   const sc = c.child('state.');
-  sc.only(s, ['agentVersion', 'mode', 'protection', 'policyVersion']);
+  sc.only(s, ['agentVersion', 'mode', 'protection', 'policyVersion', 'managed']);
   const agentVersion = sc.string(s, 'agentVersion', { max: 64, min: 1 });
   const mode = sc.oneOf(s, 'mode', ['monitor', 'enforce'] as const);
   const protection = sc.oneOf(s, 'protection', PROTECTION);
   const policyVersion = sc.integer(s, 'policyVersion', { min: 0, nullable: true });
-  if (agentVersion == null || !mode || !protection || policyVersion === undefined) return null;
-  return { agentVersion, mode, protection, policyVersion };
+  const managed = s.managed === undefined ? undefined : checkManaged(s, sc);
+  if (agentVersion == null || !mode || !protection || policyVersion === undefined || managed === null) return null;
+  return { agentVersion, mode, protection, policyVersion, ...(managed ? { managed } : {}) };
+}
+
+function checkManaged(state: Json, c: FieldChecker): DeviceManagedState | null {
+  const m = c.object(state, 'managed');
+  if (!m) return null;
+  const mc = c.child('managed.');
+  mc.only(m, ['enforced', 'defaults', 'source', 'fingerprint', 'problems']);
+  const keys = (name: 'enforced' | 'defaults'): string[] | null => {
+    const list = mc.strings(m, name, { max: 200, maxLength: 64 });
+    if (list === undefined) return null;
+    if (!list.every((k) => /^[A-Za-z][A-Za-z0-9]*$/.test(k))) return mc.fail(name, 'must be setting keys'), null;
+    return list;
+  };
+  const enforced = keys('enforced');
+  const defaults = keys('defaults');
+  const source = mc.string(m, 'source', { max: L, nullable: true });
+  const fingerprint = mc.string(m, 'fingerprint', { max: 64, nullable: true });
+  const problems = mc.integer(m, 'problems', { min: 0, max: 10_000 });
+  if (!enforced || !defaults || source === undefined || fingerprint === undefined || problems == null) return null;
+  return { enforced, defaults, source, fingerprint, problems };
 }
 
 function checkHost(parent: Json, c: FieldChecker): InventoryHost | null {

@@ -36,6 +36,19 @@ test('managed fleetServerUrl + enrollSecret: silent enrollment, fleet policy app
     }, 30_000);
     await waitFor(async () => (await adminGet(server, '/admin/v1/audit?type=daemon.started')).text.includes('daemon.started'), 30_000);
 
+    // Its managed state (which keys IT sets, from which file, a fingerprint) reached the fleet.
+    await waitFor(async () => ((await adminGet(server, `/admin/v1/devices/${status.fleet?.deviceId}`)).body?.device as { managed?: unknown } | undefined)?.managed != null, 30_000);
+    const reported = (await adminGet(server, `/admin/v1/devices/${status.fleet?.deviceId}`)).body?.device as { managed: { enforced: string[]; defaults: string[]; source: string; fingerprint: string; problems: number } | null; agentVersion: string };
+    assert.ok(reported.managed, 'managed state reported');
+    // syncIntervalSeconds: 10 is below the schema's minimum (30): the device refused it and says so.
+    assert.deepEqual([...reported.managed.enforced].sort(), ['enrollSecret', 'fleetServerUrl']);
+    assert.deepEqual(reported.managed.defaults, []);
+    assert.equal(reported.managed.source, managed);
+    assert.match(reported.managed.fingerprint, /^[0-9a-f]{64}$/);
+    assert.equal(reported.managed.problems, 1);
+    assert.ok(!JSON.stringify(reported).includes(server.enrollSecret), 'the enroll secret never leaves the device');
+    assert.match(reported.agentVersion, /^\d+\.\d+\.\d+/);
+
     // IT's file disappears: the daemon notices and records it.
     rmSync(managed);
     await waitFor(async () => ([...(await client.call('events', { limit: 100 }))] as CordonEvent[]).some((e) => e.type === 'settings.changed' && /fleetServerUrl/.test(e.summary)), 15_000);

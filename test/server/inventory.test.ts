@@ -75,6 +75,9 @@ for (const { backend, skip, fresh } of backendMatrix()) {
       const cases: [string, Promise<{ status: number; body: Record<string, unknown> }>, RegExp][] = [
         ['kind', post({ kind: 'everything' }), /kind/],
         ['state', post({ ...snapshot, state: { ...STATE, mode: 'yolo' } }), /state.mode/],
+        ['managed keys', post({ ...snapshot, state: { ...STATE, managed: { enforced: ['mode', 'rm -rf'], defaults: [], source: null, fingerprint: null, problems: 0 } } }), /state.managed.enforced/],
+        ['managed extra', post({ ...snapshot, state: { ...STATE, managed: { enforced: [], defaults: [], source: null, fingerprint: null, problems: 0, secret: 'x' } } }), /state.managed.secret/],
+        ['managed problems', post({ ...snapshot, state: { ...STATE, managed: { enforced: [], defaults: [], source: null, fingerprint: null, problems: -1 } } }), /state.managed.problems/],
         ['schema', bad({ ...v1, schemaVersion: 2 }), /schemaVersion/],
         ['duplicate ids', bad({ ...v1, agents: [v1.agents[0], v1.agents[0]] }), /twice/],
         ['bad agent', bad({ ...v1, agents: [{ ...v1.agents[0], installType: 'virus' }] }), /installType/],

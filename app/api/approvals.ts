@@ -4,6 +4,7 @@
  * refuses to ask. Types only.
  */
 import type { AgentPrincipal, DecisionReason } from './enforcement.ts';
+import type { DestinationContext } from './sync.ts';
 
 /** What is being asked about. */
 export type ApprovalSubject =
@@ -33,6 +34,8 @@ export type Approval = {
   readonly rule: string;
   /** How many requests are waiting on this one approval (bursts coalesce). */
   readonly count: number;
+  /** Fleet context when enrolled: how many other devices allowed or blocked this destination. */
+  readonly fleet?: DestinationContext;
   readonly status: ApprovalStatus;
   readonly answer?: {
     readonly answer: ApprovalAnswer | 'timeout' | 'budget';

@@ -198,6 +198,22 @@ export type FleetPolicy = {
 /** `policy: null` when no fleet policy is set (the device then drops its fleet layer). */
 export type PolicyResponse = { readonly etag: string; readonly policy: FleetPolicy | null };
 
+/**
+ * GET /v1/context/destination?host=H: what the rest of the fleet decided about a destination, so
+ * an approval prompt can say "allowed on 12 other devices". Counts distinct other devices over
+ * the last CONTEXT_DAYS days; the asking device is left out.
+ */
+export type DestinationContext = {
+  readonly host: string;
+  readonly days: number;
+  /** Other devices with at least one allowed (or logged) request to host. */
+  readonly devicesAllowed: number;
+  /** Other devices with at least one blocked request to host. */
+  readonly devicesDenied: number;
+};
+
+export const CONTEXT_DAYS = 30;
+
 export type ServerTime = { readonly time: string; readonly epochMs: number; readonly protocolVersion: typeof SYNC_PROTOCOL_VERSION };
 
 // ---------------------------------------------------------------------------------------------

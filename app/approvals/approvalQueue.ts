@@ -12,6 +12,7 @@
 import type { Approval, ApprovalAnswer, ApprovalSubject } from '../api/approvals.ts';
 import type { DecisionReason, Principal } from '../api/enforcement.ts';
 import { CoreError } from '../api/errors.ts';
+import type { DestinationContext } from '../api/sync.ts';
 
 export type ApprovalInput = Readonly<{
   principal: Principal;
@@ -20,6 +21,8 @@ export type ApprovalInput = Readonly<{
   rule: string;
   /** Opaque data handed back to onAlways (the daemon keeps the decision input there). */
   context?: unknown;
+  /** What the rest of the fleet decided about this destination, shown in the prompt. */
+  fleet?: DestinationContext;
 }>;
 
 export type ApprovalOutcome = Readonly<{
@@ -140,6 +143,7 @@ export function createApprovalQueue(options: ApprovalQueueOptions): ApprovalQueu
         rule: input.rule,
         count: 1,
         status: 'pending',
+        ...(input.fleet ? { fleet: input.fleet } : {}),
       };
       if (!withinBudget(agentKey)) {
         const refused: Approval = { ...approval, status: 'refused', answer: { answer: 'budget', by: 'budget', at: approval.createdAt } };

@@ -141,6 +141,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         })
       : null;
     if (sync) {
+      running.setFleetContext(sync.destinationContext);
       sync.start();
       cleanups.unshift(() => sync.stop());
     }

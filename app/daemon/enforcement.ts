@@ -10,6 +10,7 @@ import type { CordonEvent, LocalActionRequest, LocalActionResult } from '../api/
 import type { Decision, DecisionReason, EgressRequest, Principal } from '../api/enforcement.ts';
 import type { Inventory } from '../api/inventory.ts';
 import type { EffectivePolicyView, LocalAction, PolicyProblem } from '../api/policy.ts';
+import type { DestinationContext } from '../api/sync.ts';
 import { effectivePolicyView } from '../policy/explain.ts';
 import { redactText } from '../audit/redact.ts';
 import { decideLocalAction } from '../policy/local.ts';
@@ -52,6 +53,8 @@ export type Enforcement = Readonly<{
   keyStore: KeyStore | null;
   /** Installs the fleet policy layer (from the sync client) and reloads. */
   setFleetPolicy(policy: { source: string; text: string } | null): Promise<void>;
+  /** Where approval prompts get their fleet context ("allowed on N other devices"), once enrolled. */
+  setFleetContext(lookup: ((host: string) => Promise<DestinationContext | null>) | null): void;
   status(): EnforcementStatus;
   policyProblems(): readonly PolicyProblem[];
   policyView(): EffectivePolicyView;
@@ -91,6 +94,7 @@ export async function startEnforcement(options: EnforcementOptions): Promise<Enf
   const identity = await openIdentity(paths, env, log);
   /** The fleet layer, as the sync client last received it. */
   let fleetPolicy: { source: string; text: string } | null = null;
+  let fleetContext: ((host: string) => Promise<DestinationContext | null>) | null = null;
   cleanups.push(async () => identity.keyManager?.flush());
 
   let loaded: LoadedPolicy = await loadPolicy();
@@ -148,7 +152,9 @@ export async function startEnforcement(options: EnforcementOptions): Promise<Enf
     const decision = decide(loaded.policy, input);
     if (decision.action !== 'ask') return decision;
     const subject: ApprovalSubject = { kind: 'egress', host: request.host, port: request.port, ...(request.method ? { method: request.method } : {}), ...(request.path ? { path: request.path.split('?')[0] ?? '' } : {}) };
-    const outcome = await approvals.request({ principal, subject, reasons: decision.reasons, rule: decision.rule, context: input });
+    // What the rest of the fleet did with this host, when enrolled (bounded wait, cached per host).
+    const fleet = fleetContext ? await fleetContext(request.host) : null;
+    const outcome = await approvals.request({ principal, subject, reasons: decision.reasons, rule: decision.rule, context: input, ...(fleet ? { fleet } : {}) });
     return {
       ...decision,
       action: outcome.action,
@@ -252,6 +258,9 @@ export async function startEnforcement(options: EnforcementOptions): Promise<Enf
     decideLocal,
     keyManager: identity.keyManager,
     keyStore: identity.keyStore,
+    setFleetContext(lookup) {
+      fleetContext = lookup;
+    },
     async setFleetPolicy(policy) {
       fleetPolicy = policy ? { source: policy.source, text: policy.text } : null;
       await reloadPolicy('fleet policy received');

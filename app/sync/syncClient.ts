@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import type { Inventory } from '../api/inventory.ts';
 import type { Settings } from '../api/settings.ts';
-import type { DeviceManagedState, DeviceState, EventBatchAck, FleetPolicy, InventoryAck, PolicyResponse, ProtectionState, ServerTime } from '../api/sync.ts';
+import type { DestinationContext, DeviceManagedState, DeviceState, EventBatchAck, FleetPolicy, InventoryAck, PolicyResponse, ProtectionState, ServerTime } from '../api/sync.ts';
 import { REKEY_HEADER } from '../api/sync.ts';
 import type { AgentKeyManager } from '../identity/agentKeys.ts';
 import type { FetchLike } from '../identity/dpop/nonceRetry.ts';
@@ -98,7 +98,16 @@ export type SyncClient = Readonly<{
   status(): SyncStatus;
   /** The fleet policy layer for loadEffectivePolicy({fleet}), or null. */
   fleetPolicy(): { source: string; text: string; version: number } | null;
+  /**
+   * What the rest of the fleet decided about host (for approval prompts), or null when not
+   * enrolled, offline or slower than CONTEXT_TIMEOUT_MS. Answers are cached for 10 minutes.
+   */
+  destinationContext(host: string): Promise<DestinationContext | null>;
 }>;
+
+export const CONTEXT_TIMEOUT_MS = 1500;
+const CONTEXT_CACHE_MS = 10 * 60_000;
+const CONTEXT_CACHE_MAX = 500;
 
 const TIME_SYNC_MS = 60 * 60_000;
 
@@ -121,6 +130,40 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
   let rekeyOldSigner: Signer | null = null;
   /** The policy ETag this process handed to onPolicy last. */
   let appliedEtag: string | null = null;
+  const contexts = new Map<string, { at: number; value: Promise<DestinationContext | null> }>();
+
+  const destinationContext = (host: string): Promise<DestinationContext | null> => {
+    const settings = options.settings();
+    const state = readSyncState(db);
+    if (!settings.fleetServerUrl || !isEnrolled(state) || state.revoked_at !== null || state.server_url === null) return Promise.resolve(null);
+    const key = host.toLowerCase();
+    const cached = contexts.get(key);
+    if (cached && clock() - cached.at < CONTEXT_CACHE_MS) return cached.value;
+    const serverUrl = state.server_url;
+    const value = (async (): Promise<DestinationContext | null> => {
+      const token = await loadToken(options.keyStore);
+      if (token === null) return null;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), CONTEXT_TIMEOUT_MS);
+        timer.unref();
+      });
+      try {
+        const result = await Promise.race([transportFor(serverUrl).call<DestinationContext>('GET', `/v1/context/destination?host=${encodeURIComponent(key)}`, token), timeout]);
+        const body = result?.body;
+        return body && Number.isSafeInteger(body.devicesAllowed) && Number.isSafeInteger(body.devicesDenied) ? body : null;
+      } finally {
+        clearTimeout(timer);
+      }
+    })().catch((error: unknown) => {
+      log.debug('fleet context unavailable', { host: key, error });
+      contexts.delete(key);
+      return null;
+    });
+    if (contexts.size >= CONTEXT_CACHE_MAX) contexts.delete(contexts.keys().next().value ?? '');
+    contexts.set(key, { at: clock(), value });
+    return value;
+  };
 
   const transportFor = (baseUrl: string): FleetTransport => {
     if (transport?.baseUrl !== baseUrl) {
@@ -356,6 +399,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       if (s.policy_text === null || s.policy_version === null) return null;
       return { source: `fleet:${s.server_url ?? 'unknown'}#v${s.policy_version}`, text: s.policy_text, version: s.policy_version };
     },
+    destinationContext,
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import type { ApprovalSubject } from '../../app/api/approvals.ts';
 import type { CordonEvent } from '../../app/api/control.ts';
+import type { DestinationContext } from '../../app/api/sync.ts';
 
 export type DecisionAction = 'allow' | 'log' | 'ask' | 'deny';
 
@@ -124,4 +125,13 @@ export function topDestinations(rows: readonly DecisionRow[], limit = 8): { labe
   const counts = new Map<string, number>();
   for (const row of rows) if (row.destination) counts.set(row.destination, (counts.get(row.destination) ?? 0) + 1);
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, limit).map(([label, value]) => ({ label, value }));
+}
+
+/** "Allowed on 12 other devices, blocked on 1, in the last 30 days." */
+export function describeFleet(f: DestinationContext): string {
+  if (f.devicesAllowed === 0 && f.devicesDenied === 0) return `No other device reached ${f.host} in the last ${f.days} days.`;
+  const plural = (n: number): string => `${n} other device${n === 1 ? '' : 's'}`;
+  const parts = [f.devicesAllowed > 0 ? `allowed on ${plural(f.devicesAllowed)}` : null, f.devicesDenied > 0 ? `blocked on ${plural(f.devicesDenied)}` : null].filter(Boolean);
+  const text = parts.join(', ');
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)} in the last ${f.days} days.`;
 }

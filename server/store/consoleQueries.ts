@@ -16,6 +16,8 @@ export type TimelineFilter = Readonly<{ since: number; until: number; bucket: 'h
 export type ConsoleQueries = Readonly<{
   overview(now: number): Promise<FleetOverview>;
   timeline(filter: TimelineFilter): Promise<AuditTimeline>;
+  /** Distinct devices other than `except` that allowed or blocked host since `since` (approval prompts' fleet context). */
+  destinationDevices(host: string, since: number, except: string): Promise<{ devicesAllowed: number; devicesDenied: number }>;
 }>;
 
 type Count = number | string | null;
@@ -65,6 +67,15 @@ export function createConsoleQueries(driver: SqlDriver): ConsoleQueries {
         policy: { currentVersion: version, devicesOnCurrent: onCurrent },
         tookMs: Math.round((performance.now() - started) * 100) / 100,
       };
+    },
+
+    async destinationDevices(host, since, except) {
+      const rows = await driver.all<{ denied: number; k: Count }>(
+        `SELECT CASE WHEN decision = 'deny' THEN 1 ELSE 0 END AS denied, count(DISTINCT device_id) AS k
+         FROM events WHERE host = ? AND time_ms >= ? AND device_id <> ? AND decision IN ('allow', 'log', 'deny') GROUP BY CASE WHEN decision = 'deny' THEN 1 ELSE 0 END`,
+        [host, since, except],
+      );
+      return { devicesAllowed: n(rows.find((r) => Number(r.denied) === 0)?.k), devicesDenied: n(rows.find((r) => Number(r.denied) === 1)?.k) };
     },
 
     async timeline(f) {

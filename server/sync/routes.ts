@@ -3,8 +3,8 @@
  * snapshots and deltas, policy with ETags, server time and re-keying. Every handler validates
  * its whole input before touching the store; answers are SyncErrorBody on failure.
  */
-import type { DeviceInfo, EnrollResponse, EventBatchAck, InventoryAck, PolicyResponse, RekeyResponse, ServerTime } from '../../app/api/sync.ts';
-import { REKEY_HEADER, SYNC_LIMITS, SYNC_PROTOCOL_VERSION } from '../../app/api/sync.ts';
+import type { DestinationContext, DeviceInfo, EnrollResponse, EventBatchAck, InventoryAck, PolicyResponse, RekeyResponse, ServerTime } from '../../app/api/sync.ts';
+import { CONTEXT_DAYS, REKEY_HEADER, SYNC_LIMITS, SYNC_PROTOCOL_VERSION } from '../../app/api/sync.ts';
 import { accessTokenHash } from '../../app/identity/dpop/proof.ts';
 import type { DpopVerifier } from '../../app/identity/dpop/verify.ts';
 import { readJsonBody } from '../http/body.ts';
@@ -102,6 +102,19 @@ export function syncRoutes({ store, auth, rekeyVerifier }: SyncRouteOptions): Ro
           policy: current.policy ? { version: current.policy.version, text: current.policy.text, sha256: current.policy.sha256, updatedAt: current.policy.updatedAt } : null,
         };
         sendJson(ctx.res, 200, body, etagHeaders);
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/context/destination',
+      handler: device(async (ctx, who, headers) => {
+        const keys = [...ctx.url.searchParams.keys()];
+        const host = ctx.url.searchParams.get('host') ?? '';
+        if (keys.length !== 1 || keys[0] !== 'host' || !/^[A-Za-z0-9.:[\]_-]{1,253}$/.test(host)) throw new HttpError(400, 'invalid_request', 'give exactly one query parameter: host (a host name or IP)');
+        const since = ctx.now - CONTEXT_DAYS * 86_400_000;
+        const counts = await store.consoleQueries.destinationDevices(host.toLowerCase(), since, who.device.id);
+        const body: DestinationContext = { host: host.toLowerCase(), days: CONTEXT_DAYS, ...counts };
+        sendJson(ctx.res, 200, body, headers);
       }),
     },
     {

@@ -120,6 +120,20 @@ for (const { backend, skip, fresh } of backendMatrix()) {
       assert.equal((await rawRequest(`${server.url}/admin/v1/audit/export?format=csv`, 'GET', {})).status, 401);
     });
 
+    test('fleet context for prompts: distinct other devices that allowed or blocked a host; the asker is left out', async () => {
+      const asker = devices[0];
+      assert.ok(asker);
+      const r = await asker.call('GET', '/v1/context/destination?host=API.example.com');
+      assert.equal(r.status, 200);
+      assert.deepEqual(await r.json(), { host: 'api.example.com', days: 30, devicesAllowed: 2, devicesDenied: 2 });
+      const paste = await asker.call('GET', '/v1/context/destination?host=paste.example');
+      assert.deepEqual(await paste.json(), { host: 'paste.example', days: 30, devicesAllowed: 0, devicesDenied: 0 }, "device 0's own block is not counted");
+      for (const bad of ['', '?host=', '?host=a%20b', '?host=x&extra=1', `?host=${'a'.repeat(300)}`]) {
+        assert.equal((await asker.call('GET', `/v1/context/destination${bad}`)).status, 400, bad);
+      }
+      assert.equal((await rawRequest(`${server.url}/v1/context/destination?host=x`, 'GET', {})).status, 401);
+    });
+
     test('the built console is served with its security headers; API paths are never files', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'cordon-console-'));
       mkdirSync(join(dir, 'assets'));

@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'react';
 import type { Approval, ApprovalAnswer } from '../../../app/api/approvals.ts';
 import { useClient, useNow } from '../client/hooks.ts';
-import { countdown, describeSubject, secondsLeft } from '../format.ts';
+import { countdown, describeFleet, describeSubject, secondsLeft } from '../format.ts';
 import { Badge } from './ui.tsx';
 
 const ANSWERS: readonly { answer: ApprovalAnswer; label: string; key: string; tone: string }[] = [
@@ -66,6 +66,7 @@ export function ApprovalCard({ approval, onAnswered, keyboard }: { approval: App
           <span className="muted small">Rule {approval.rule}</span>
         </dd>
         {approval.count > 1 ? (<><dt>Requests waiting</dt><dd>{approval.count}</dd></>) : null}
+        {approval.fleet ? (<><dt>Across the fleet</dt><dd data-testid="fleet-context">{describeFleet(approval.fleet)}</dd></>) : null}
       </dl>
       <p className="countdown" role="timer" aria-live="off" data-testid="countdown">
         <strong>{approval.defaultAction === 'deny' ? 'Denied' : 'Allowed'}</strong> automatically in <strong>{countdown(approval.expiresAt, now)}</strong>

@@ -1,8 +1,9 @@
 /**
  * OCSF 1.8.0 mapping of audit events, one JSON object per event: tunnels and connections as
  * Network Activity (4001), visible HTTP requests as HTTP Activity (4002), inventory and settings
- * changes as Device Config State Change (5019), daemon start/stop as Application Lifecycle (6002),
- * anything else as Base Event (0). Cordon-specific fields (agent, chain, rule, hashes) go in `unmapped`.
+ * changes as Device Config State Change (5019), daemon start/stop, unclean or unmanaged stops and
+ * uninstalls as Application Lifecycle (6002), anything else as Base Event (0). Cordon-specific
+ * fields (agent, chain, rule, hashes) go in `unmapped`.
  */
 import type { AuditDecisionData, AuditEvent, AuditProcess } from '../api/audit.ts';
 
@@ -43,6 +44,7 @@ export function toOcsf(event: AuditEvent, ctx: OcsfContext): OcsfEvent {
   if (decision && event.decision) return egressEvent(event, decision, ctx);
   if (/^(agent|server)\./.test(event.type) || event.type === 'settings.changed') return configChange(event, ctx);
   if (event.type === 'daemon.started' || event.type === 'daemon.stopped') return lifecycle(event, ctx);
+  if (event.type === 'daemon.unclean-stop' || event.type === 'daemon.stopped-outside-service' || event.type === 'cordon.uninstalled') return tamper(event, ctx);
   return base(event, ctx, { class_uid: 0, category_uid: 0, activity_id: 99, activity_name: event.type, severity_id: 1 });
 }
 
@@ -92,6 +94,17 @@ function lifecycle(event: AuditEvent, ctx: OcsfContext): OcsfEvent {
   const start = event.type === 'daemon.started';
   return base(event, ctx, {
     class_uid: 6002, category_uid: 6, activity_id: start ? 3 : 4, activity_name: start ? 'Start' : 'Stop', severity_id: 1,
+    app: { name: 'Cordon daemon', vendor_name: 'Cordon', version: ctx.productVersion }, device: device(ctx),
+  }, ['host']);
+}
+
+/** Tamper evidence and removal, as Application Lifecycle: Stop (4) or Remove (2), with the event's own severity (4 High, 3 Medium). */
+function tamper(event: AuditEvent, ctx: OcsfContext): OcsfEvent {
+  const severity = (event.data as { severity?: unknown } | null)?.severity;
+  const removed = event.type === 'cordon.uninstalled';
+  return base(event, ctx, {
+    class_uid: 6002, category_uid: 6, activity_id: removed ? 2 : 4, activity_name: removed ? 'Remove' : 'Stop',
+    severity_id: severity === 'high' ? 4 : severity === 'medium' ? 3 : 2, status_id: removed ? 1 : 2, status: removed ? 'Success' : 'Failure',
     app: { name: 'Cordon daemon', vendor_name: 'Cordon', version: ctx.productVersion }, device: device(ctx),
   }, ['host']);
 }

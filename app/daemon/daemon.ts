@@ -25,6 +25,7 @@ import { startInventoryWatcher } from './inventoryWatcher.ts';
 import { watchSettings } from './daemonSettings.ts';
 import { startEnforcement, type Enforcement } from './enforcement.ts';
 import { startProtectionWatch } from './protectionWatch.ts';
+import { CONTROL_API_STOP_REASON, startLifecycle } from './lifecycle.ts';
 import { managedStateOf } from '../sync/managedState.ts';
 import { createSyncClient, type SyncStatus } from '../sync/syncClient.ts';
 import { parseEventQuery, parseLocalActionRequest } from './requests.ts';
@@ -175,14 +176,19 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       }
     };
 
+    // Tamper evidence: records how the previous run ended (killed, stopped outside the service manager).
+    const lifecycle = startLifecycle({ paths, env: options.env, log, store, publish });
+    cleanups.unshift(() => lifecycle.close());
+
     let stopping: Promise<void> | null = null;
     let resolveStopped!: () => void;
     const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
     const stop = (reason: string): Promise<void> => {
       stopping ??= (async () => {
         log.info('daemon stopping', { reason });
+        const how = await lifecycle.stopping(reason);
         try {
-          store.append('daemon.stopped', `daemon stopped (${reason})`, { reason, pid: process.pid });
+          store.append('daemon.stopped', `daemon stopped (${reason})`, { pid: process.pid, ...how });
         } catch (error) {
           log.warn('could not record the stop', { error });
         }
@@ -255,7 +261,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         return { resumed: true };
       },
       shutdown: async () => {
-        setImmediate(() => void stop('shutdown requested over the control API'));
+        setImmediate(() => void stop(CONTROL_API_STOP_REASON));
         return { stopping: true };
       },
     };

@@ -227,7 +227,8 @@ export function createOutbox(db: Db, limits: OutboxLimits = DEFAULT_OUTBOX_LIMIT
 /** The buffer-policy class of an audit event. Records of drops are kept like decisions: they are the proof of what is missing. */
 export function severityOf(event: Pick<AuditEvent, 'decision' | 'type'>): Severity {
   if (event.decision !== null || event.type === DROPPED_EVENT_TYPE) return 2;
-  if (/^(daemon|watcher|scan)\./.test(event.type)) return 0;
+  // Tamper evidence (the daemon killed or stopped outside its service manager) is not routine.
+  if (/^(daemon|watcher|scan)\./.test(event.type) && !/^daemon\.(unclean-stop|stopped-outside-service)$/.test(event.type)) return 0;
   return 1;
 }
 

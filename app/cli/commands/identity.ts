@@ -1,11 +1,17 @@
 /** `cordon keys ...`, `cordon dpop ...`, `cordon ca ...`: the identity issue's verbs. */
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { CoreError } from '../../api/errors.ts';
 import { parseAgentSelector, selectorMatches, currentUser } from '../../identity/agentIdentity.ts';
 import { createAgentKeyManager, type AgentKeyManager } from '../../identity/agentKeys.ts';
 import { defaultBundlePath, ensureRootCa, exportCaBundle, rotateRootCa, caBundlePem, type CaOptions, type RootCa } from '../../identity/ca/rootCa.ts';
+import { trustCaBundle, untrustAll, type TrustHost, type TrustReport } from '../../identity/ca/trustStore.ts';
 import { createDpopProof } from '../../identity/dpop/proof.ts';
 import type { SigningAlgorithm } from '../../identity/jws.ts';
 import type { KeyRecord } from '../../identity/keyRecords.ts';
 import { createOsKeyStore, DEFAULT_KEYCHAIN_SERVICE, type KeyStore } from '../../identity/keyStore.ts';
+import { currentUid } from '../../service/host.ts';
+import { runCommand } from '../../service/runner.ts';
 import { UsageError, flag, requireOption, stringOption, writeJson, type Command, type CommandContext } from '../command.ts';
 
 const AGENT_HELP = 'ID: an id from `cordon keys list` (kind[:exe][#instance]@user), or an agent kind such as claude-code (every identity of that kind for this OS user; `dpop proof` uses the kind-only identity kind@user, created on first use)';
@@ -150,7 +156,72 @@ const caRotate: Command = {
   },
 };
 
-export const identityCommands: readonly Command[] = [keysList, keysRotate, keysRemove, dpopProof, caShow, caExport, caRotate];
+const caTrust: Command = {
+  name: 'ca trust',
+  summary: "add the CA bundle's roots to the OS trust store (Linux system store as root, macOS login keychain, Windows user Root store); recorded so untrust removes exactly them",
+  usage: '[--dry-run] [--json]   (Linux: sudo -E cordon ca trust)',
+  options: { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
+  async run(ctx, args) {
+    const report = await trustCaBundle(trustHost(ctx), ctx.paths.dataDir, await bundleForTrust(ctx), { dryRun: flag(args, 'dry-run') });
+    printTrust(ctx, report, flag(args, 'json'));
+    return report.ok ? 0 : 1;
+  },
+};
+
+const caUntrust: Command = {
+  name: 'ca untrust',
+  summary: "remove from the OS trust stores every Cordon root that 'cordon ca trust' added (and nothing else)",
+  usage: '[--dry-run] [--json]   (Linux: sudo -E cordon ca untrust)',
+  options: { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
+  async run(ctx, args) {
+    const report = await untrustAll(trustHost(ctx), ctx.paths.dataDir, { dryRun: flag(args, 'dry-run') });
+    printTrust(ctx, report, flag(args, 'json'));
+    return report.ok ? 0 : 1;
+  },
+};
+
+export const identityCommands: readonly Command[] = [keysList, keysRotate, keysRemove, dpopProof, caShow, caExport, caRotate, caTrust, caUntrust];
+
+/** The machine's trust stores as this command sees them (the real command runner, this user's home). */
+export function trustHost(ctx: CommandContext): TrustHost {
+  return { platform: process.platform, env: ctx.env, home: ctx.env.HOME || homedir(), run: runCommand, uid: currentUid() };
+}
+
+/** Prints a trust report: one line per certificate, then its steps. */
+export function printTrust(ctx: CommandContext, report: TrustReport, json: boolean): void {
+  if (json) {
+    writeJson(ctx.stdout, report);
+    return;
+  }
+  const out = report.ok ? ctx.stdout : ctx.stderr;
+  out.write(`${report.message}\n`);
+  for (const action of report.actions) {
+    out.write(`  ${action.action} ${action.fingerprint256.slice(0, 16)}… (${action.subject}): ${action.message}\n`);
+    for (const step of action.steps) out.write(`    [${step.ok ? (step.message?.startsWith('dry run') ? '-' : 'ok') : 'FAILED'}] ${step.step}${step.message ? `: ${step.message}` : ''}\n`);
+  }
+  if (report.hint) out.write(`hint: ${report.hint}\n`);
+}
+
+/**
+ * The roots to trust: the bundle of the keychain-backed CA (made on first use). Under sudo, and
+ * wherever the keychain cannot be reached, the bundle file the CA last exported instead: root
+ * must not make a CA (root-owned files) in the user's data dir.
+ */
+async function bundleForTrust(ctx: CommandContext): Promise<string> {
+  const file = defaultBundlePath(ctx.paths.dataDir);
+  const fromFile = async (why: string): Promise<string> => {
+    const text = await readFile(file, 'utf8').catch(() => null);
+    if (text === null) throw new CoreError('ERR_CA', `${why} and ${file} does not exist: run 'cordon ca show' as yourself first`);
+    return text;
+  };
+  if (currentUid() === 0 && ctx.env.SUDO_UID) return fromFile('running under sudo');
+  try {
+    return (await caBundlePem(caOptions(ctx))).pem;
+  } catch (error) {
+    if (!(error instanceof CoreError) || error.code !== 'ERR_KEYCHAIN_UNAVAILABLE') throw error;
+    return fromFile(`the keychain cannot be reached (${error.message})`);
+  }
+}
 
 /** The keychain service: CORDON_KEYCHAIN_SERVICE lets tests keep their keys apart from the user's. */
 export function keyStoreFor(ctx: CommandContext): KeyStore {

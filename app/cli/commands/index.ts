@@ -16,6 +16,7 @@ import { scanCommands } from './scan.ts';
 import { serviceCommands } from './service.ts';
 import { settingsCommands } from './settings.ts';
 import { uiCommands } from './ui.ts';
+import { uninstallCommands } from './uninstall.ts';
 
 export function allCommands(): readonly Command[] {
   return [
@@ -25,6 +26,7 @@ export function allCommands(): readonly Command[] {
     ...settingsCommands,
     ...fleetCommands,
     ...serviceCommands,
+    ...uninstallCommands,
     ...policyCommands,
     ...proxyCommands,
     ...approvalCommands,

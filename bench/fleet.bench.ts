@@ -170,6 +170,8 @@ async function benchIngest(location: DatabaseLocation, events: SyncEvent[]): Pro
       ['audit: denies to one host', () => store.queries.audit({ decision: 'deny', host: 'api3.example.com', limit: 100 })],
       ['audit: one device, last day', () => store.queries.audit({ deviceId, since, limit: 100 })],
       ['audit: one agent kind, allows', () => store.queries.audit({ agent: 'claude-code', decision: 'allow', limit: 100 })],
+      ['timeline: decisions and approvals per hour, last day', () => store.consoleQueries.timeline({ since, until: Date.now(), bucket: 'hour' }).then((t) => ({ items: t.buckets }))],
+      ['fleet context: devices that allowed/blocked a host', () => store.consoleQueries.destinationDevices('api3.example.com', Date.now() - 30 * 86_400_000, deviceId).then((c) => ({ items: [c] }))],
     ]);
     return { protocol: total / protocolSeconds, baseline: total / baseSeconds, queries };
   } finally {
@@ -264,6 +266,7 @@ async function benchQueries(store: FleetStore) {
     ['MCP search "github"', () => q.mcpServers({ q: 'github', limit: 100 })],
     ['new and changed items (last hour)', () => q.changes({ since: Date.now() - 3_600_000, limit: 100 })],
     ['one device with its agents and MCP servers', () => q.device(someDevice).then((d) => ({ items: d ? [...d.agents, ...d.mcpServers] : [] }))],
+    ['console overview (device states, last day, rollout)', () => store.consoleQueries.overview(Date.now()).then((o) => ({ items: [o] }))],
   ];
   return timeQueries(cases);
 }

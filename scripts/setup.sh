@@ -50,4 +50,9 @@ if [ ! -f dist/renderer/index.html ] || [ -n "$(find renderer app/api -newer dis
   echo "setup: building the console (npm run build:ui)" >&2
   npm run --silent build:ui >&2
 fi
+# The fleet server's web console (dist/console, not committed).
+if [ ! -f dist/console/index.html ] || [ -n "$(find server/console renderer/src/components renderer/src/styles.css app/api -newer dist/console/index.html -type f -print -quit 2>/dev/null)" ]; then
+  echo "setup: building the fleet console (npm run build:console)" >&2
+  npm run --silent build:console >&2
+fi
 set +euo pipefail

@@ -250,6 +250,14 @@ export type DeviceSummary = {
   readonly chainProblems: number;
 };
 
+/** One device with its agents, MCP servers and recorded gaps (GET /admin/v1/devices/{id}). */
+export type DeviceDetail = {
+  readonly device: DeviceSummary;
+  readonly agents: readonly AgentRecord[];
+  readonly mcpServers: readonly FleetMcpInstance[];
+  readonly gaps: readonly { readonly fromSeq: number; readonly toSeq: number; readonly recordedAt: string }[];
+};
+
 export type FleetAgentGroup = { readonly kind: string; readonly name: string; readonly version: string | null; readonly devices: number };
 
 export type FleetMcpGroup = {

@@ -5,6 +5,7 @@
  */
 import type { AgentRecord } from '../../app/api/inventory.ts';
 import type {
+  DeviceDetail,
   DeviceManagedState,
   DeviceSummary,
   FleetAgentGroup,
@@ -23,7 +24,6 @@ export type McpFilter = Readonly<{ q?: string; name?: string; package?: string; 
 export type ChangeFilter = Readonly<{ since?: number; deviceId?: string; item?: 'agent' | 'mcp-server'; limit: number; cursor?: string }>;
 export type AuditFilter = Readonly<{ deviceId?: string; agent?: string; host?: string; decision?: string; type?: string; since?: number; until?: number; limit: number; cursor?: string }>;
 
-export type DeviceDetail = Readonly<{ device: DeviceSummary; agents: readonly AgentRecord[]; mcpServers: readonly FleetMcpInstance[]; gaps: readonly { fromSeq: number; toSeq: number; recordedAt: string }[] }>;
 
 export type FleetQueries = Readonly<{
   devices(filter: DeviceFilter): Promise<Page<DeviceSummary>>;

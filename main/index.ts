@@ -16,7 +16,7 @@ import { registerIpc } from './ipc/handle.ts';
 import { pausePermission, requestPause, requestResume, type PauseBackend } from './pause.ts';
 import { INITIAL_PROMPT, promptReduce, type PromptEffect, type PromptInput, type PromptState } from './prompt.ts';
 import { buildTrayMenu, type MenuItemModel, type TrayAction } from './tray/menuModel.ts';
-import { INITIAL_TRAY, trayPresentation, trayReduce, type TrayInput, type TrayModel } from './tray/stateMachine.ts';
+import { INITIAL_TRAY, enrollmentOf, trayPresentation, trayReduce, type TrayInput, type TrayModel } from './tray/stateMachine.ts';
 import { hardenSession, hardenWebContents, windowOptions, type WindowKind } from './windows.ts';
 
 // Built layout: dist/electron/main/index.js next to dist/electron/main/preload/index.cjs; the renderer in dist/renderer/.
@@ -183,7 +183,7 @@ async function refresh(): Promise<void> {
   try {
     const [status, approvals, report] = await Promise.all([client.call('status'), client.call('approvals', {}), client.call('settings')]);
     settings = report;
-    stepTray({ type: 'enrollment', enrollment: report.effective.fleetServerUrl ? 'unknown' : 'standalone' });
+    stepTray({ type: 'enrollment', enrollment: enrollmentOf(status.fleet, report.effective.fleetServerUrl) });
     stepTray({ type: 'status', status });
     stepPrompt({ type: 'snapshot', approvals: approvals as readonly Approval[] });
   } catch (error) {

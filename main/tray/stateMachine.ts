@@ -9,6 +9,19 @@ export type TrayState = 'protected' | 'learning' | 'needs-attention' | 'paused' 
 /** Fleet enrollment as the UI knows it: standalone means no fleet server is configured (not a fault). */
 export type Enrollment = 'enrolled' | 'not-enrolled' | 'standalone' | 'unknown';
 
+/**
+ * Enrollment from the daemon's status: standalone when no fleet server is configured (or the
+ * keychain-less daemon has no fleet section), not-enrolled while the device waits for a secret or
+ * was revoked, enrolled once it has a device id.
+ */
+export function enrollmentOf(fleet: { readonly phase: string; readonly deviceId: string | null } | null, fleetServerUrl: string): Enrollment {
+  if (!fleetServerUrl) return 'standalone';
+  if (!fleet) return 'unknown';
+  if (fleet.phase === 'disabled') return 'standalone';
+  if (fleet.phase === 'not-enrolled' || fleet.phase === 'revoked') return 'not-enrolled';
+  return fleet.deviceId ? 'enrolled' : 'unknown';
+}
+
 /** Everything the tray's look depends on. */
 export type TrayModel = {
   readonly daemonUp: boolean;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { INITIAL_TRAY, trayPresentation, trayReduce, trayState, type TrayInput, type TrayModel } from '../../main/tray/stateMachine.ts';
+import { INITIAL_TRAY, enrollmentOf, trayPresentation, trayReduce, trayState, type TrayInput, type TrayModel } from '../../main/tray/stateMachine.ts';
 import { event, status } from './fixtures.ts';
 
 const NOW = 1_000_000;
@@ -76,4 +76,15 @@ test('each state has its own icon', () => {
   ];
   const icons = new Set(models.map((m) => trayPresentation(m, NOW).icon));
   assert.equal(icons.size, 6);
+});
+
+test('enrollment from the daemon status: standalone, waiting for a secret, revoked, enrolled', () => {
+  assert.equal(enrollmentOf(null, ''), 'standalone');
+  assert.equal(enrollmentOf({ phase: 'idle', deviceId: 'dev_1' }, ''), 'standalone', 'no fleet server configured');
+  assert.equal(enrollmentOf(null, 'https://fleet.example.com'), 'unknown', 'keychain unavailable: the daemon cannot tell');
+  assert.equal(enrollmentOf({ phase: 'not-enrolled', deviceId: null }, 'https://fleet.example.com'), 'not-enrolled');
+  assert.equal(enrollmentOf({ phase: 'revoked', deviceId: 'dev_1' }, 'https://fleet.example.com'), 'not-enrolled');
+  assert.equal(enrollmentOf({ phase: 'backing-off', deviceId: 'dev_1' }, 'https://fleet.example.com'), 'enrolled');
+  assert.equal(enrollmentOf({ phase: 'syncing', deviceId: null }, 'https://fleet.example.com'), 'unknown');
+  assert.equal(trayState(run([{ type: 'status', status: status() }, { type: 'enrollment', enrollment: enrollmentOf({ phase: 'not-enrolled', deviceId: null }, 'https://f.example') }]), NOW), 'not-enrolled');
 });

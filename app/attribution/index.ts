@@ -18,6 +18,12 @@ export type { Attributor, AttributorOptions, ConnectionEndpoints, LocalSocket, P
 export type { AgentMatch, MatchVia } from './agentMatch.ts';
 
 const MAX_REALPATH_CACHE = 2048;
+/** How many processes' principals attributePid keeps, and for how long one is reused. */
+const MAX_PRINCIPAL_CACHE = 256;
+export const PRINCIPAL_CACHE_TTL_MS = 10_000;
+
+/** A principal attributePid worked out, valid while its process is the same one (pid and start time). */
+type CachedPrincipal = Readonly<{ startTimeMs: number; exe: string | null; at: number; index: AgentIndex | null; principal: Principal }>;
 
 /**
  * Creates the attributor the daemon keeps for its lifetime. `inventory` is read on every
@@ -28,10 +34,13 @@ export function createAttributor(options: AttributorOptions): Attributor {
   const source = options.source ?? sourceFor(platform, options);
   const allowOtherUsers = options.allowOtherUsers ?? false;
   const realpaths = new Map<string, string>();
+  const principals = new Map<number, CachedPrincipal>();
+  const now = options.now ?? Date.now;
   let indexedInventory: Inventory | null | undefined;
   let index: AgentIndex | null = null;
   let attributions = 0;
   let unattributedCount = 0;
+  let principalCacheHits = 0;
 
   const currentIndex = (): AgentIndex => {
     let inventory: Inventory | null;
@@ -42,6 +51,7 @@ export function createAttributor(options: AttributorOptions): Attributor {
     }
     if (index === null || inventory !== indexedInventory) {
       realpaths.clear();
+      principals.clear();
       index = buildAgentIndex(inventory, { platform, resolve: resolvePathInfo });
       indexedInventory = inventory;
     }
@@ -75,6 +85,31 @@ export function createAttributor(options: AttributorOptions): Attributor {
     return { principal: { attributed: true, chain: chain.map(redacted), agent: match?.agent ?? null }, match };
   };
 
+  /**
+   * The principal attributePid found for this pid, when it is recent and the process is still the
+   * same one (start time and executable: a reused pid or an exec is a new principal); else null.
+   * The MCP gateway asks about the same pid on every tools/call: one process read instead of a
+   * read per ancestor.
+   */
+  const cachedPrincipal = async (pid: number): Promise<Principal | null> => {
+    const hit = principals.get(pid);
+    if (hit === undefined) return null;
+    principals.delete(pid);
+    if (now() - hit.at >= PRINCIPAL_CACHE_TTL_MS) return null;
+    try {
+      // Under a new inventory the same chain may match another agent.
+      if (currentIndex() !== hit.index) return null;
+      const self = await source.readProcess(pid);
+      if (self === null || self.info.startTimeMs !== hit.startTimeMs || self.info.exe !== hit.exe) return null;
+    } catch {
+      return null;
+    }
+    principals.set(pid, hit); // most recently used last
+    attributions++;
+    principalCacheHits++;
+    return hit.principal;
+  };
+
   const explainPid = async (pid: number): Promise<PidExplanation> => {
     attributions++;
     try {
@@ -96,7 +131,15 @@ export function createAttributor(options: AttributorOptions): Attributor {
       }
     },
     async attributePid(pid) {
-      return (await explainPid(pid)).principal;
+      const cached = await cachedPrincipal(pid);
+      if (cached !== null) return cached;
+      const { principal } = await explainPid(pid);
+      const self = principal.chain[0];
+      if (principal.attributed && self !== undefined && self.pid === pid && self.startTimeMs !== null) {
+        if (principals.size >= MAX_PRINCIPAL_CACHE) principals.delete(principals.keys().next().value as number);
+        principals.set(pid, { startTimeMs: self.startTimeMs, exe: self.exe, at: now(), index, principal });
+      }
+      return principal;
     },
     explainPid,
     async socketsByLocalPort(port) {
@@ -106,9 +149,10 @@ export function createAttributor(options: AttributorOptions): Attributor {
         return [];
       }
     },
-    stats: () => ({ attributions, unattributed: unattributedCount, ...source.counters() }),
+    stats: () => ({ attributions, unattributed: unattributedCount, principalCacheHits, ...source.counters() }),
     clearCaches() {
       source.clearCaches();
+      principals.clear();
       realpaths.clear();
       index = null;
     },

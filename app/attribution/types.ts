@@ -21,7 +21,12 @@ export type ConnectionEndpoints = Readonly<{
 export type Attributor = {
   /** Who is behind an accepted connection. Unattributable connections come back with attributed: false and a reason. */
   attribute(conn: ConnectionEndpoints): Promise<Principal>;
-  /** The principal Cordon would give to connections made by this process (`cordon attribution --pid`). */
+  /**
+   * The principal of a process (local actions: hooks, the MCP gateway). Cached per process: while
+   * the same pid has the same start time and executable, the chain found in the last
+   * PRINCIPAL_CACHE_TTL_MS is reused (one process read instead of one per ancestor); a new
+   * inventory empties the cache.
+   */
   attributePid(pid: number): Promise<Principal>;
   /** attributePid plus how the agent was recognized (which process, by exe, script, install dir or name). */
   explainPid(pid: number): Promise<PidExplanation>;
@@ -60,11 +65,15 @@ export type AttributorOptions = Readonly<{
   sockDiag?: boolean;
   /** A ready-made source (tests of the attributor on fake data); overrides platform. */
   source?: ProcessSource;
+  /** The clock attributePid's principal cache ages entries by (tests); default Date.now. */
+  now?: () => number;
 }>;
 
 export type AttributorStats = Readonly<{
   attributions: number;
   unattributed: number;
+  /** attributePid answers reused from its per-process cache (see PRINCIPAL_CACHE_TTL_MS). */
+  principalCacheHits: number;
   /** Socket owner found from the cache (same connection again, or a socket seen in an earlier scan). */
   ownerCacheHits: number;
   /** Socket owner needed a scan of the process table. */
@@ -115,7 +124,7 @@ export type RawProcess = Readonly<{
   sessionLeader: boolean;
 }>;
 
-export type SourceCounters = Omit<AttributorStats, 'attributions' | 'unattributed'>;
+export type SourceCounters = Omit<AttributorStats, 'attributions' | 'unattributed' | 'principalCacheHits'>;
 
 /** What each OS implements: find the client socket's owner, and read one process. */
 export type ProcessSource = {

@@ -25,6 +25,11 @@ export type AuditLogOptions = Readonly<{
   now?: () => Date;
   /** Called when a queued batch cannot be written (the events are lost; the daemon should log it). */
   onError?: (error: unknown, lost: number) => void;
+  /**
+   * Called when the background fsync after appendSyncLater fails: the events are committed, but
+   * whether they survive an OS crash is in doubt. Default: onError with lost = 0.
+   */
+  onSyncError?: (error: unknown) => void;
 }>;
 
 export type QueuedAudit = Readonly<{
@@ -44,10 +49,17 @@ export type AuditLog = Readonly<{
    * after it (one fsync). For the hot path of allowed requests, where latency matters most.
    */
   enqueueDecision(input: DecisionAuditInput): QueuedAudit;
-  /** Writes queued decisions now (call before shutdown). */
+  /** Writes queued decisions and fsyncs appendSyncLater events, now (call before shutdown). */
   flush(): void;
   /** Records a non-decision event (daemon.started, settings.changed, approval.answered, ...). */
   append(type: string, summary: string, data: unknown, subjectId?: string): AuditEvent;
+  /**
+   * Records an event like append, committed when this returns (a daemon crash cannot lose it, a
+   * write error throws) but fsynced in the background right after, one fsync for every event
+   * written while the previous one ran (AuditChain.appendSyncLater and sync). For a decision
+   * that lets an action through, answered at once; a deny must use append.
+   */
+  appendSyncLater(type: string, summary: string, data: unknown, subjectId?: string): AuditEvent;
   verify(): AuditVerifyResult;
   query(filter?: AuditQuery): AuditEvent[];
   /** Prunes by age/rows/size, leaving an audit.pruned anchor; queued decisions are flushed first. */
@@ -62,6 +74,7 @@ export function createAuditLog(db: Db, options: AuditLogOptions = {}): AuditLog 
   const now = options.now ?? (() => new Date());
   let queue: Pending[] = [];
   let scheduled: NodeJS.Immediate | null = null;
+  const onSyncError = options.onSyncError ?? ((error: unknown) => options.onError?.(error, 0));
 
   const flush = (): void => {
     if (scheduled) clearImmediate(scheduled);
@@ -100,9 +113,21 @@ export function createAuditLog(db: Db, options: AuditLogOptions = {}): AuditLog 
       scheduled ??= setImmediate(flush);
       return { id: row.id, committed };
     },
-    flush,
+    flush() {
+      flush();
+      try {
+        chain.syncNow();
+      } catch (error) {
+        onSyncError(error);
+      }
+    },
     append(type, summary, data, subjectId) {
       const [row] = chain.append([eventRowInput(randomUUID(), now().toISOString(), type, summary, data, subjectId ?? null)]);
+      return toAuditEvent(row!);
+    },
+    appendSyncLater(type, summary, data, subjectId) {
+      const [row] = chain.appendSyncLater([eventRowInput(randomUUID(), now().toISOString(), type, summary, data, subjectId ?? null)]);
+      chain.sync().catch(onSyncError);
       return toAuditEvent(row!);
     },
     verify: () => verifyAudit(db, { headFile: chain.headFile }),

@@ -63,7 +63,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       db.close();
     });
     const store = createEventStore(db);
-    const audit = createAuditLog(db, { onError: (error, lost) => log.error('audit write failed', { error, lost }) });
+    const audit = createAuditLog(db, {
+      onError: (error, lost) => log.error('audit write failed', { error, lost }),
+      onSyncError: (error) => log.error('audit fsync failed: allowed actions since the last fsync may not survive an OS crash', { error }),
+    });
     cleanups.unshift(() => audit.flush());
     const consoleListeners = new Set<(event: CordonEvent) => void>();
     const publish = (events: readonly CordonEvent[]): void => {

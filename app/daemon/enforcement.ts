@@ -238,7 +238,9 @@ export async function startEnforcement(options: EnforcementOptions): Promise<Enf
       reasons = [...reasons, { code: `approval-${outcome.by}`, message: outcome.by === 'user' ? `answered ${outcome.answer}` : `nobody answered: ${outcome.action} by default` }];
     }
     const what = describeLocal(request.action);
-    const event = audit.append(`local.${final}`, `${final} ${what} by ${principal.agent?.name ?? request.agent} (${request.source})`, {
+    // A deny is fsynced before it is answered; an allow is committed before it is answered and
+    // fsynced in the background right after (docs/ARCHITECTURE.md, "The audit trail's durability").
+    const event = (final === 'deny' ? audit.append : audit.appendSyncLater)(`local.${final}`, `${final} ${what} by ${principal.agent?.name ?? request.agent} (${request.source})`, {
       source: request.source,
       sessionId: request.sessionId ?? null,
       cwd: request.cwd ?? null,

@@ -41,6 +41,10 @@ export async function hookMain(argv: readonly string[], io: HookIo): Promise<num
   }
   const waitMs = waitFor(agent, io.env);
   const paths = cordonPaths(io.env);
+  // Connect while stdin is read: the daemon accepts while this process parses. A failure only
+  // surfaces if the daemon is needed (ask, or the mode after bad input).
+  const connection = connectControl(paths.socketPath, CONNECT_TIMEOUT_MS);
+  connection.catch(() => undefined);
   let client: ControlClient | null = null;
   let timer: NodeJS.Timeout | undefined;
   const watchdog = new Promise<HookOutput>((resolve) => {
@@ -52,11 +56,12 @@ export async function hookMain(argv: readonly string[], io: HookIo): Promise<num
     const stdin = await readBounded(io.stdin, MAX_HOOK_INPUT, STDIN_TIMEOUT_MS);
     return decideHook(agent, stdin ?? '', {
       async ask(request) {
-        client = await connectControl(paths.socketPath, CONNECT_TIMEOUT_MS);
+        client = await connection;
         return client.call('localAction', request, waitMs);
       },
       async fallbackMode() {
-        return (await daemonMode(client)) ?? (await configuredMode(paths, io.env));
+        const open = client ?? (await connection.catch(() => null));
+        return (await daemonMode(open)) ?? (await configuredMode(paths, io.env));
       },
     }, { pid: process.pid });
   })();
@@ -67,7 +72,8 @@ export async function hookMain(argv: readonly string[], io: HookIo): Promise<num
     return output.exitCode;
   } finally {
     clearTimeout(timer);
-    (client as ControlClient | null)?.close();
+    // Also when the daemon was never asked (bad input, a tool Cordon does not judge).
+    void connection.then((c) => c.close(), () => undefined);
   }
 }
 

@@ -26,6 +26,8 @@ export type Settings = {
   readonly blockedAgents: readonly string[];
   readonly protectAgents: readonly string[];
   readonly protectScope: ProtectScope;
+  /** Auto-protection also routes the agents' stdio MCP servers through the gateway. */
+  readonly protectMcpServers: boolean;
   readonly allowPause: boolean;
   readonly syncIntervalSeconds: number;
   readonly tlsInspectionHosts: readonly string[];
@@ -53,6 +55,7 @@ export const SETTING_KEYS: readonly SettingKey[] = [
   'blockedAgents',
   'protectAgents',
   'protectScope',
+  'protectMcpServers',
   'allowPause',
   'syncIntervalSeconds',
   'tlsInspectionHosts',

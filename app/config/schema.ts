@@ -89,7 +89,7 @@ export const SETTINGS_PROPERTIES = {
   blockedAgents: agentList('Blocked agents', 'Agent kinds that are blocked; blocking wins over allowedAgents.', false),
   protectAgents: agentList(
     'Agents to protect automatically',
-    'Agent kinds Cordon configures (hooks, proxy, MCP gateway) as soon as they are discovered. "*": every supported agent. Empty: none until the user opts in.',
+    'Agent kinds Cordon configures (hooks and proxy environment; with protectMcpServers also their MCP servers) as soon as they are discovered. "*": every supported agent. Empty: none until the user opts in.',
     true,
   ),
   protectScope: {
@@ -98,6 +98,12 @@ export const SETTINGS_PROPERTIES = {
     type: 'string',
     default: 'user',
     enum: ['user', 'managed'],
+  },
+  protectMcpServers: {
+    title: 'Route MCP servers through the gateway',
+    description: "When Cordon protects an agent automatically (protectAgents, user scope), also route the stdio MCP servers of the agent's user config through the Cordon MCP gateway and move their literal env secrets into the OS keychain (what `cordon agents protect --mcp` does; `cordon agents unprotect` reverses it).",
+    type: 'boolean',
+    default: false,
   },
   allowPause: {
     title: 'Allow pause',

@@ -78,7 +78,7 @@ export function startProtectionWatch(options: ProtectionWatchOptions): Protectio
         }
         if (!state.drifted) reported.delete(key);
         if (autoProtect && (!state.recorded || state.drifted)) {
-          const outcome = await protectAgent(agent, scope, protectSettingsFor(agent, options.proxy()), ctx);
+          const outcome = await protectAgent(agent, scope, protectSettingsFor(agent, options.proxy(), { mcp: settings.protectMcpServers && scope === 'user' }), ctx);
           const type = state.drifted ? 'protection.reapplied' : 'protection.applied';
           options.record(type, `${agent} ${state.drifted ? 're-protected' : 'protected'} (${scope}): ${outcome.status}`, { agent, scope, status: outcome.status, files: outcome.files, notes: outcome.notes, reason });
           if (outcome.status === 'protected' || outcome.status === 'unchanged') {

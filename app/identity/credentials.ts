@@ -2,7 +2,9 @@
  * Upstream credentials the proxy holds for agents, so no agent config needs the secret: the token
  * lives in the keychain ("credential:<name>"), and credentials.json in the data dir lists each
  * name with the hosts it may be sent to (public metadata only). A credential is only ever attached
- * for one of its hosts, whatever a policy rule names.
+ * for one of its hosts, whatever a policy rule names. A local credential (use "mcp-env": a secret
+ * `cordon agents protect --mcp` moved out of an MCP server's env) has no hosts, so it is never
+ * sent anywhere: only `cordon mcp wrap --server <its server>` reads it, into that server's env.
  */
 import { join } from 'node:path';
 import { CoreError } from '../api/errors.ts';
@@ -12,7 +14,22 @@ import type { KeyStore } from './keyStore.ts';
 const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
 const HOST_RE = /^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
-export type CredentialRecord = Readonly<{ name: string; hosts: readonly string[]; created: string }>;
+export type CredentialRecord = Readonly<{
+  name: string;
+  hosts: readonly string[];
+  created: string;
+  /** "mcp-env": a local secret for one MCP server's environment (no hosts). */
+  use?: 'mcp-env';
+  /** The gateway server name a local credential belongs to. */
+  server?: string;
+}>;
+
+/** Longest local secret (a PEM key fits). */
+const MAX_LOCAL_BYTES = 64 * 1024;
+
+export function isCredentialName(name: string): boolean {
+  return NAME_RE.test(name);
+}
 
 export type CredentialStore = Readonly<{
   list(): Promise<CredentialRecord[]>;
@@ -20,6 +37,10 @@ export type CredentialStore = Readonly<{
   remove(name: string): Promise<boolean>;
   /** The token for `name` if `host` is one of its hosts; null otherwise (unknown name or wrong host). */
   tokenFor(name: string, host: string): Promise<string | null>;
+  /** Stores a local secret for one MCP server's environment (sent to no host). */
+  setLocal(name: string, secret: string, server: string): Promise<CredentialRecord>;
+  /** A local secret, only for the server it was stored for; null when unknown or not local. */
+  localSecret(name: string, server: string): Promise<string | null>;
 }>;
 
 export function createCredentialStore(keyStore: KeyStore, dataDir: string): CredentialStore {
@@ -54,9 +75,25 @@ export function createCredentialStore(keyStore: KeyStore, dataDir: string): Cred
         return removed || all.some((c) => c.name === name);
       });
     },
+    async setLocal(name, secret, server) {
+      if (!NAME_RE.test(name)) throw new CoreError('ERR_BAD_REQUEST', `credential name must match ${NAME_RE}`);
+      if (secret.length === 0 || Buffer.byteLength(secret) > MAX_LOCAL_BYTES || secret.includes('\0')) throw new CoreError('ERR_BAD_REQUEST', 'a local secret is a non-empty string of at most 64 KiB');
+      return withFileLock(`${file}.lock`, async () => {
+        await keyStore.set(`credential:${name}`, secret);
+        const record: CredentialRecord = { name, hosts: [], created: new Date().toISOString(), use: 'mcp-env', server };
+        const others = (await read()).filter((c) => c.name !== name);
+        await writeJsonFile(file, { version: 1, credentials: [...others, record] });
+        return record;
+      });
+    },
+    async localSecret(name, server) {
+      const record = (await read()).find((c) => c.name === name);
+      if (!record || record.use !== 'mcp-env' || record.server !== server) return null;
+      return keyStore.get(`credential:${name}`);
+    },
     async tokenFor(name, host) {
       const record = (await read()).find((c) => c.name === name);
-      if (!record || !record.hosts.some((h) => hostMatches(h, host.toLowerCase()))) return null;
+      if (!record || record.use !== undefined || !record.hosts.some((h) => hostMatches(h, host.toLowerCase()))) return null;
       return keyStore.get(`credential:${name}`);
     },
   };

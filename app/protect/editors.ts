@@ -1,6 +1,7 @@
 /**
  * What Cordon writes into each kind of agent file, and how it takes it out again: the hook entry
  * in each agent's own shape, the proxy and CA environment where the agent has a place for it.
+ * (MCP routing, layered under these edits, is mcpRoute.ts.)
  */
 import type { AgentFileRole } from './locations.ts';
 import {
@@ -136,6 +137,13 @@ const windsurfHooks: Editor = {
   state: (text, file, hookCommand) => ({ hook: hookStatus(safeObject(text, file), WINDSURF_EVENTS, hookCommand, false), env: 'n/a', problems: [] }),
 };
 
+/** A file edited only to route MCP servers (mcpRoute.ts does that): no hook, no environment. */
+const mcpConfig: Editor = {
+  apply: (text) => ({ text: text ?? '', env: {}, notes: [] }),
+  remove: (text) => text,
+  state: () => ({ hook: 'n/a', env: 'n/a', problems: [] }),
+};
+
 export const EDITORS: Readonly<Record<AgentFileRole, Editor>> = {
   'claude-settings': claudeSettings,
   'gemini-settings': geminiSettings,
@@ -143,6 +151,7 @@ export const EDITORS: Readonly<Record<AgentFileRole, Editor>> = {
   'codex-config': codexConfig,
   'cursor-hooks': cursorHooks,
   'windsurf-hooks': windsurfHooks,
+  'mcp-config': mcpConfig,
 };
 
 function restoreEnv(text: string, file: string, env: EnvRecord): string {

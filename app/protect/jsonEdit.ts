@@ -3,6 +3,7 @@
  * Cordon's hook entries in the two hook shapes agents use, and `env` keys. Each edit touches only
  * the values it names; the rest of the text stays byte for byte.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { applyEdits, modify, type FormattingOptions, type JSONPath } from 'jsonc-parser';
 import { parseJsonc } from '../config/jsonc.ts';
 import { ProtectRefusal } from './types.ts';
@@ -35,6 +36,7 @@ export function setAt(text: string, path: JSONPath, value: unknown, insert = fal
  * Removes Cordon's handlers (and groups left empty), then appends `group` to each event.
  */
 export function putNestedHooks(text: string | null, file: string, events: readonly string[], group: Obj): string {
+  if (text !== null && hasExactly(readObject(text, file), events, group, true)) return text;
   let out = removeNestedHooks(text ?? '', file, events);
   for (const event of events) {
     const doc = readObject(out, file);
@@ -71,6 +73,10 @@ export function removeNestedHooks(text: string, file: string, events: readonly s
 
 /** Flat hook lists (Cursor, Windsurf): hooks.<event> = [{command, ...}]. */
 export function putFlatHooks(text: string | null, file: string, events: readonly string[], handler: Obj, top: Obj = {}): string {
+  if (text !== null) {
+    const doc = readObject(text, file);
+    if (Object.keys(top).every((k) => doc[k] !== undefined) && hasExactly(doc, events, handler, false)) return text;
+  }
   let out = removeFlatHooks(text ?? '', file, events);
   for (const [key, value] of Object.entries(top)) if (readObject(out, file)[key] === undefined) out = setAt(out, [key], value);
   for (const event of events) {
@@ -107,6 +113,18 @@ export function hookStatus(doc: Obj, events: readonly string[], command: string,
     if (state === 'missing' || (state === 'altered' && worst === 'ok')) worst = state;
   }
   return worst;
+}
+
+/**
+ * Every event already holds exactly one Cordon entry, equal to `entry` (re-applying would only
+ * move it, so the file is left byte for byte as it is).
+ */
+function hasExactly(doc: Obj, events: readonly string[], entry: Obj, nested: boolean): boolean {
+  return events.every((event) => {
+    const list = eventList(doc, event) ?? [];
+    const ours = list.filter((item) => (nested ? isObj(item) && Array.isArray(item.hooks) && item.hooks.some((h) => isObj(h) && isCordonCommand(h.command)) : isObj(item) && isCordonCommand(item.command)));
+    return ours.length === 1 && isDeepStrictEqual(ours[0], entry);
+  });
 }
 
 export function isObj(value: unknown): value is Obj {

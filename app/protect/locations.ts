@@ -16,7 +16,9 @@ export type AgentFileRole =
   | 'gemini-settings'
   | 'codex-hooks'
   | 'codex-config'
-  | 'windsurf-hooks';
+  | 'windsurf-hooks'
+  /** A file Cordon edits only to route MCP servers (--mcp): Claude Code's ~/.claude.json, Cursor's and Windsurf's MCP configs. */
+  | 'mcp-config';
 
 /** The files Cordon edits to protect `agent` in `scope`. */
 export function agentFiles(agent: ProtectAgent, scope: ProtectScope, where: ProtectWhere): AgentFile[] {
@@ -61,4 +63,35 @@ export function agentFiles(agent: ProtectAgent, scope: ProtectScope, where: Prot
         path: scope === 'user' ? join(home, '.codeium', 'windsurf', 'hooks.json') : sys('/etc/windsurf/hooks.json', '/Library/Application Support/Windsurf/hooks.json', 'C:\\ProgramData\\Windsurf\\hooks.json'),
       }];
   }
+}
+
+/**
+ * The file holding the agent's user-scope MCP servers, which `protect --mcp` routes through the
+ * gateway: the `mcpServers` map of a JSON file, or Codex's [mcp_servers.*] tables. Claude Code's
+ * project (.mcp.json) and local (projects.<path>.mcpServers) scopes are not routed.
+ */
+export function mcpFile(agent: ProtectAgent, where: ProtectWhere): AgentFile {
+  const home = where.home;
+  switch (agent) {
+    case 'claude-code':
+      return { role: 'mcp-config', format: 'jsonc', path: join(where.env.CLAUDE_CONFIG_DIR || home, '.claude.json') };
+    case 'cursor':
+      return { role: 'mcp-config', format: 'jsonc', path: join(home, '.cursor', 'mcp.json') };
+    case 'windsurf':
+      return { role: 'mcp-config', format: 'jsonc', path: join(home, '.codeium', 'windsurf', 'mcp_config.json') };
+    case 'gemini-cli':
+    case 'codex': {
+      const own = agentFiles(agent, 'user', where).find((f) => f.role === 'gemini-settings' || f.role === 'codex-config');
+      if (!own) throw new Error(`no settings file for ${agent}`);
+      return own;
+    }
+  }
+}
+
+/** The files protect edits: the agent's hook files, plus its MCP file when routing MCP servers. */
+export function protectFiles(agent: ProtectAgent, scope: ProtectScope, where: ProtectWhere, routeMcp: boolean): AgentFile[] {
+  const files = agentFiles(agent, scope, where);
+  if (!routeMcp || scope !== 'user') return files;
+  const mcp = mcpFile(agent, where);
+  return files.some((f) => f.path === mcp.path) ? files : [...files, mcp];
 }

@@ -123,9 +123,10 @@ function stdioServers(doc: Obj): string[] {
   return Object.keys(servers).filter((name) => isObj(servers[name]) && typeof (servers[name] as Obj).command === 'string');
 }
 
-type Header = { line: number; path: string[] };
+export type Header = { line: number; path: string[] };
 
-function headerIndex(lines: readonly string[]): Header[] {
+/** Every [table] header line and its key path ([[array]] headers are not tables Cordon edits). */
+export function headerIndex(lines: readonly string[]): Header[] {
   const out: Header[] = [];
   lines.forEach((line, i) => {
     const m = /^\s*\[(?!\[)(.+?)\]\s*(#.*)?$/.exec(line);
@@ -164,7 +165,7 @@ function dottedKey(text: string): string[] {
   return parts;
 }
 
-function samePath(a: readonly string[], b: readonly string[]): boolean {
+export function samePath(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((p, i) => p === b[i]);
 }
 
@@ -177,7 +178,7 @@ function commentOut(lines: string[], from: number, to: number, match: (line: str
   for (let i = from; i < to; i++) if (match(lines[i] ?? '')) lines[i] = `${TOML_WAS}${lines[i]}`;
 }
 
-function bareOrQuoted(key: string): string {
+export function bareOrQuoted(key: string): string {
   return /^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key);
 }
 

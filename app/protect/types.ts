@@ -27,7 +27,22 @@ export type ProtectSettings = Readonly<{
   caFile?: string;
   /** NO_PROXY written with the proxy: loopback only, so a user's NO_PROXY=* cannot defeat it. */
   noProxy: string;
+  /** Route the agent's stdio MCP servers through `cordon mcp wrap` (user scope), started by this launcher. */
+  mcp?: McpLauncher;
 }>;
+
+/** How an MCP client starts `cordon`: an absolute program and the arguments before `mcp wrap`. */
+export type McpLauncher = Readonly<{ command: string; args: readonly string[] }>;
+
+/** One MCP server Cordon routed through the gateway. */
+export type RoutedServer = {
+  /** The name passed to `cordon mcp wrap --server` (the config's name, made valid when it was not). */
+  gateway: string;
+  /** The entry had an `args` list before Cordon's edit (an empty one goes back only then). */
+  hadArgs: boolean;
+  /** Env variables whose literal secret Cordon moved to the keychain: variable -> credential name. */
+  secrets: Record<string, string>;
+};
 
 export type FileFormat = 'jsonc' | 'toml';
 
@@ -41,6 +56,8 @@ export type FileRecord = {
   writtenHash: string;
   /** Environment keys Cordon set: its value and the value it replaced (null = none). */
   env: Record<string, { ours: string; previous: string | null }>;
+  /** MCP servers of this file Cordon routed through the gateway, by their name in the file. */
+  mcp?: Record<string, RoutedServer>;
 };
 
 export type ProtectRecord = {
@@ -49,6 +66,8 @@ export type ProtectRecord = {
   scope: ProtectScope;
   installedAt: string;
   hookCommand: string;
+  /** Protected with --mcp: re-applying (over drift) routes MCP servers again. */
+  routeMcp?: boolean;
   files: FileRecord[];
 };
 
@@ -69,6 +88,8 @@ export type FileState = Readonly<{
   hook: 'ok' | 'altered' | 'missing' | 'n/a';
   /** ok / missing / n/a: the proxy environment Cordon wrote. */
   env: 'ok' | 'missing' | 'n/a';
+  /** ok: every MCP server Cordon routed still goes through the gateway; altered: one no longer does. */
+  mcp?: 'ok' | 'altered';
   problems: readonly string[];
 }>;
 

@@ -42,3 +42,33 @@ test('protectAgents: an installed agent is protected, drift is recorded, and pro
     rmSync(cordonHome, { recursive: true, force: true });
   }
 });
+
+test('protectMcpServers: auto-protection also routes the agent\'s stdio MCP servers through the gateway, secrets into the keychain', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'cordon-prot-home-'));
+  const cordonHome = mkdtempSync(join(tmpdir(), 'cordon-prot-'));
+  mkdirSync(join(home, '.local', 'share', 'claude', 'versions'), { recursive: true });
+  writeFileSync(join(home, '.local', 'share', 'claude', 'versions', '2.1.0'), '#!/bin/sh\n', { mode: 0o755 });
+  mkdirSync(join(home, '.local', 'bin'), { recursive: true });
+  symlinkSync(join(home, '.local', 'share', 'claude', 'versions', '2.1.0'), join(home, '.local', 'bin', 'claude'));
+  const token = 'ghp_0123456789abcdefghijABCDEFGHIJ012345';
+  const claudeJson = join(home, '.claude.json');
+  writeFileSync(claudeJson, JSON.stringify({ mcpServers: { github: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-github'], env: { GITHUB_PERSONAL_ACCESS_TOKEN: token } } } }, null, 2));
+  mkdirSync(join(cordonHome, 'config'), { recursive: true });
+  writeFileSync(join(cordonHome, 'config', 'settings.json'), JSON.stringify({ protectAgents: ['claude-code'], protectScope: 'user', protectMcpServers: true }));
+  const daemon = await startDaemonProcess({ home, cordonHome, env: { CORDON_KEYCHAIN_SERVICE: `cordon-test-protmcp-${process.pid}` } });
+  try {
+    const client = await daemon.connect();
+    await waitFor(async () => ([...(await client.call('events', { limit: 200 }))] as CordonEvent[]).some((e) => e.type === 'protection.applied'), 15_000, () => daemon.output());
+    const routed = JSON.parse(readFileSync(claudeJson, 'utf8')) as { mcpServers: { github: { command: string; args: string[]; env?: Record<string, string> } } };
+    const args = routed.mcpServers.github.args;
+    assert.deepEqual(args.slice(1, 5), ['mcp', 'wrap', '--server', 'github'], args.join(' '));
+    assert.ok(args.includes('--secret-env'), args.join(' '));
+    assert.deepEqual(args.slice(args.indexOf('--') + 1), ['npx', '-y', '@modelcontextprotocol/server-github']);
+    assert.ok(!readFileSync(claudeJson, 'utf8').includes(token), 'the literal token left the config');
+    client.close();
+  } finally {
+    await daemon.cleanup();
+    rmSync(home, { recursive: true, force: true });
+    rmSync(cordonHome, { recursive: true, force: true });
+  }
+});

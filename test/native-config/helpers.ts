@@ -28,6 +28,7 @@ export const SAMPLE: Readonly<Record<SettingKey, unknown>> = {
   blockedAgents: ['aider'],
   protectAgents: ['*'],
   protectScope: 'managed',
+  protectMcpServers: true,
   allowPause: false,
   syncIntervalSeconds: 600,
   tlsInspectionHosts: ['api.openai.com', '*.anthropic.com'],

@@ -1,6 +1,7 @@
 /**
  * `cordon agents protect | unprotect | status`: put installed agents behind Cordon (their
- * pre-action hook, and the proxy and CA environment where the agent has a place for it).
+ * pre-action hook, and the proxy and CA environment where the agent has a place for it; with
+ * --mcp their stdio MCP servers through the gateway, literal env secrets moved to the keychain).
  */
 import type { ProtectScope } from '../../api/settings.ts';
 import { connectControl } from '../../client/controlClient.ts';
@@ -15,13 +16,14 @@ const common = { scope: { type: 'string' }, home: { type: 'string' }, json: { ty
 
 const protect: Command = {
   name: 'agents protect',
-  summary: "install Cordon's hook and proxy environment into an agent's own settings",
-  usage: `<${AGENT_LIST}> [--scope user|managed] [--proxy URL] [--ca FILE] [--no-proxy LIST] [--home DIR] [--json]`,
-  options: { ...common, proxy: { type: 'string' }, ca: { type: 'string' }, 'no-proxy': { type: 'string' } },
+  summary: "install Cordon's hook and proxy environment into an agent's own settings (--mcp: route its MCP servers through the gateway)",
+  usage: `<${AGENT_LIST}> [--scope user|managed] [--mcp] [--proxy URL] [--ca FILE] [--no-proxy LIST] [--home DIR] [--json]`,
+  options: { ...common, mcp: { type: 'boolean' }, proxy: { type: 'string' }, ca: { type: 'string' }, 'no-proxy': { type: 'string' } },
   positionals: true,
   async run(ctx, args) {
     const agent = agentArg(args);
     const scope = await scopeOf(ctx, args);
+    if (flag(args, 'mcp') && scope !== 'user') throw new UsageError("--mcp routes the servers of the user's own MCP config: use it with --scope user");
     const settings = await protectSettings(ctx, args, agent);
     const outcome = await protectAgent(agent, scope, settings, protectContext(ctx.paths, ctx.env, homeOf(ctx, args)));
     return report(ctx, args, outcome);
@@ -30,7 +32,7 @@ const protect: Command = {
 
 const unprotect: Command = {
   name: 'agents unprotect',
-  summary: "remove Cordon's hook and environment from an agent's settings (restoring the file when untouched)",
+  summary: "remove Cordon's hook, environment and MCP routing from an agent's settings (restoring the file when untouched, moved secrets included)",
   usage: `<${AGENT_LIST}> [--scope user|managed] [--home DIR] [--json]`,
   options: common,
   positionals: true,
@@ -62,7 +64,7 @@ const status: Command = {
       ctx.stdout.write(`${s.agent.padEnd(12)} ${label} (${s.scope})\n`);
       for (const f of s.files) {
         if (!s.recorded && f.hook !== 'altered') continue;
-        ctx.stdout.write(`  ${f.path}: hook ${f.hook}, env ${f.env}${f.exists ? '' : ' (file missing)'}\n`);
+        ctx.stdout.write(`  ${f.path}: hook ${f.hook}, env ${f.env}${f.mcp ? `, mcp ${f.mcp}` : ''}${f.exists ? '' : ' (file missing)'}\n`);
         for (const p of f.problems) ctx.stdout.write(`    ${p}\n`);
       }
     }
@@ -105,7 +107,8 @@ async function protectSettings(ctx: CommandContext, args: ParsedArgs, agent: Pro
   }
   if (proxyUrl !== undefined) checkProxyUrl(proxyUrl);
   const noProxy = stringOption(args, 'no-proxy');
-  return protectSettingsFor(agent, { ...(proxyUrl !== undefined ? { proxyUrl } : {}), ...(caFile !== undefined ? { caFile } : {}), ...(noProxy !== undefined ? { noProxy } : {}) });
+  const proxy = { ...(proxyUrl !== undefined ? { proxyUrl } : {}), ...(caFile !== undefined ? { caFile } : {}), ...(noProxy !== undefined ? { noProxy } : {}) };
+  return protectSettingsFor(agent, proxy, { mcp: flag(args, 'mcp') });
 }
 
 async function daemonProxy(ctx: CommandContext): Promise<{ url?: string; caFile?: string }> {

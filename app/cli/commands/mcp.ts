@@ -1,14 +1,18 @@
 /**
  * `cordon mcp wrap|tools|approve|serve-remote`: the MCP gateway's verbs. `wrap` runs a local
- * server behind the gateway on stdio; `serve-remote` fronts a remote server on a loopback URL;
+ * server behind the gateway on stdio (with --secret-env, secrets from the keychain go into the
+ * server's environment only); `serve-remote` fronts a remote server on a loopback URL;
  * `tools`/`approve` show and accept a server's tool set (rug-pull protection).
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createCredentialStore, isCredentialName } from '../../identity/credentials.ts';
 import { createDaemonPolicy } from '../../mcp/gatewayPolicy.ts';
 import { createGatewayCore } from '../../mcp/gateway.ts';
 import { startRemoteGateway, type DpopMode } from '../../mcp/remoteGateway.ts';
 import { startStdioGateway } from '../../mcp/stdioWrap.ts';
 import { compareToolSets, createToolStore, checkServerName } from '../../mcp/toolSet.ts';
-import { flag, requireOption, stringOption, UsageError, writeJson, type Command } from '../command.ts';
+import { flag, requireOption, stringOption, UsageError, writeJson, type Command, type CommandContext } from '../command.ts';
 import { keyStoreFor } from './identity.ts';
 
 const DEFAULT_AGENT = 'mcp-client';
@@ -16,16 +20,27 @@ const DEFAULT_AGENT = 'mcp-client';
 const wrap: Command = {
   name: 'mcp wrap',
   summary: 'run a local MCP server behind the Cordon gateway (tool policy, audit, rug-pull checks) on stdio',
-  usage: '--server NAME [--agent KIND] -- CMD [ARGS...]',
-  options: { server: { type: 'string' }, agent: { type: 'string' } },
+  usage: '--server NAME [--agent KIND] [--secret-env VAR=CREDENTIAL]... -- CMD [ARGS...]',
+  options: { server: { type: 'string' }, agent: { type: 'string' }, 'secret-env': { type: 'string', multiple: true } },
   async run(ctx, args) {
     const server = serverOption(args.values.server);
     if (args.rest.length === 0) throw new UsageError('give the server command after --, e.g. cordon mcp wrap --server fs -- npx @modelcontextprotocol/server-filesystem ~/src');
     const [command, ...rest] = args.rest as [string, ...string[]];
     const warn = (m: string): void => void ctx.stderr.write(`${m}\n`);
+    const secretEnv = secretEnvOption(args.values['secret-env']);
+    let env = ctx.env;
+    if (secretEnv.length > 0) {
+      const loaded = await loadSecretEnv(ctx, server, secretEnv);
+      if (typeof loaded === 'string') {
+        // The client sees the server fail to start, and shows this line from stderr.
+        warn(`cordon mcp: cannot start MCP server '${server}': ${loaded}`);
+        return 1;
+      }
+      env = { ...ctx.env, ...loaded };
+    }
     const policy = createDaemonPolicy({ paths: ctx.paths, env: ctx.env, server, agent: stringOption(args, 'agent') ?? DEFAULT_AGENT, warn });
     const core = createGatewayCore({ server, policy, tools: createToolStore(ctx.paths.dataDir, server), warn });
-    const gateway = startStdioGateway({ core, command, args: rest, env: ctx.env, cwd: ctx.cwd, stdin: process.stdin, stdout: ctx.stdout, stderr: ctx.stderr });
+    const gateway = startStdioGateway({ core, command, args: rest, env, cwd: ctx.cwd, stdin: process.stdin, stdout: ctx.stdout, stderr: ctx.stderr });
     const onSignal = (): void => gateway.stop();
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
@@ -134,6 +149,47 @@ function serverOption(value: unknown): string {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+/** --secret-env VAR=CREDENTIAL, repeated: which variable gets which keychain credential. */
+function secretEnvOption(value: unknown): { variable: string; credential: string }[] {
+  const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  return list.map((item) => {
+    const m = typeof item === 'string' ? /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(item) : null;
+    if (!m || !isCredentialName(m[2] ?? '')) throw new UsageError(`--secret-env takes VAR=CREDENTIAL (a variable name and a credential name), not '${String(item).slice(0, 80)}'`);
+    return { variable: m[1] ?? '', credential: m[2] ?? '' };
+  });
+}
+
+/**
+ * Reads each secret from the keychain (only credentials stored for this server), or says why not.
+ * The values go into the server's environment and nowhere else: never argv, never a log line.
+ */
+async function loadSecretEnv(ctx: CommandContext, server: string, wanted: readonly { variable: string; credential: string }[]): Promise<Record<string, string> | string> {
+  useSessionBus(ctx.env);
+  const store = createCredentialStore(keyStoreFor(ctx), ctx.paths.dataDir);
+  const out: Record<string, string> = {};
+  for (const { variable, credential } of wanted) {
+    let secret: string | null;
+    try {
+      secret = await store.localSecret(credential, server);
+    } catch (error) {
+      return `the OS keychain could not be read for ${variable} (${(error as Error).message})`;
+    }
+    if (secret === null) return `the secret for ${variable} (credential '${credential}') is not in the OS keychain for this server; run \`cordon agents protect <agent> --mcp\` again or put the value back in the agent's config`;
+    out[variable] = secret;
+  }
+  return out;
+}
+
+/**
+ * Codex starts MCP servers with a cleared environment, without the D-Bus address the Linux
+ * Secret Service is reached by: fall back to the user's standard session bus socket.
+ */
+function useSessionBus(env: NodeJS.ProcessEnv): void {
+  if (process.platform !== 'linux' || process.env.DBUS_SESSION_BUS_ADDRESS || env.DBUS_SESSION_BUS_ADDRESS) return;
+  const runtime = env.XDG_RUNTIME_DIR || (process.getuid ? `/run/user/${process.getuid()}` : '');
+  if (runtime && existsSync(join(runtime, 'bus'))) process.env.DBUS_SESSION_BUS_ADDRESS = `unix:path=${join(runtime, 'bus')}`;
 }
 
 function oneLine(text: string): string {

@@ -142,6 +142,19 @@ export type LocalActionResult = {
 };
 
 /** Method name -> [params, result]. A method added here without a daemon handler fails typecheck. */
+/** What the MCP gateway reports when a server's tools changed since they were approved. */
+export type McpToolsChange = {
+  readonly server: string;
+  /** Agent kind the gateway runs for. */
+  readonly agent: string;
+  /** Tools whose description or input schema changed. */
+  readonly changed: readonly string[];
+  /** Tools that were not in the approved set. */
+  readonly added: readonly string[];
+  /** The gateway process (attributed like a local action). */
+  readonly pid?: number;
+};
+
 export type ControlMethods = {
   status: [Record<string, never>, DaemonStatus];
   inventory: [Record<string, never>, Inventory];
@@ -158,6 +171,11 @@ export type ControlMethods = {
    * from a hook program or the MCP gateway. "ask" waits for an approval; the answer is final.
    */
   localAction: [LocalActionRequest, LocalActionResult];
+  /**
+   * The MCP gateway saw a server offer tools that differ from the approved set (a rug pull, or new
+   * tools): recorded as an "mcp.tools-changed" audit event. The gateway blocks them either way.
+   */
+  mcpToolsChanged: [McpToolsChange, { readonly auditId: string }];
   /** The effective layered policy (each rule with its layer and file:line) and its problems. */
   policy: [Record<string, never>, { readonly view: EffectivePolicyView; readonly problems: readonly PolicyProblem[] }];
   /** Effective settings with sources and locks; secret values redacted. */

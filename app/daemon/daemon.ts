@@ -28,7 +28,7 @@ import { startProtectionWatch } from './protectionWatch.ts';
 import { CONTROL_API_STOP_REASON, startLifecycle } from './lifecycle.ts';
 import { managedStateOf } from '../sync/managedState.ts';
 import { createSyncClient, type SyncStatus } from '../sync/syncClient.ts';
-import { parseEventQuery, parseLocalActionRequest } from './requests.ts';
+import { parseEventQuery, parseLocalActionRequest, parseMcpToolsChange } from './requests.ts';
 
 const APPROVAL_ANSWERS: readonly ApprovalAnswer[] = ['allow-once', 'allow-always', 'deny', 'deny-always'];
 const DAY_MS = 24 * 3600_000;
@@ -239,6 +239,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         return running.approvals.answer(id, answer as ApprovalAnswer);
       },
       localAction: async (params) => running.decideLocal(parseLocalActionRequest(params)),
+      mcpToolsChanged: async (params) => running.recordToolsChange(parseMcpToolsChange(params)),
       policy: async () => ({ view: running.policyView(), problems: running.policyProblems() }),
       settings: async () => redactSettingsReport(settings.report()),
       keys: async () => {

@@ -6,7 +6,7 @@
  */
 import { watch, type FSWatcher } from 'chokidar';
 import type { ApprovalSubject } from '../api/approvals.ts';
-import type { CordonEvent, LocalActionRequest, LocalActionResult } from '../api/control.ts';
+import type { CordonEvent, LocalActionRequest, LocalActionResult, McpToolsChange } from '../api/control.ts';
 import type { Decision, DecisionReason, EgressRequest, Principal } from '../api/enforcement.ts';
 import type { Inventory } from '../api/inventory.ts';
 import type { EffectivePolicyView, LocalAction, PolicyProblem } from '../api/policy.ts';
@@ -59,6 +59,8 @@ export type Enforcement = Readonly<{
   policyProblems(): readonly PolicyProblem[];
   policyView(): EffectivePolicyView;
   reloadPolicy(reason: string): Promise<void>;
+  /** Records what the MCP gateway reports when a server's tools changed since they were approved. */
+  recordToolsChange(change: McpToolsChange): Promise<{ auditId: string }>;
   /** Decides a local action (hook, MCP gateway), waiting for an approval when policy asks. */
   decideLocal(request: LocalActionRequest): Promise<LocalActionResult>;
   applySettings(): void;
@@ -255,9 +257,27 @@ export async function startEnforcement(options: EnforcementOptions): Promise<Enf
     return { action: final, decision: { ...decision, action: final, reasons }, auditId: event.id, message };
   };
 
+  /** A rug pull (or new tools) seen by the MCP gateway: evidence in the audit trail, high severity. */
+  const recordToolsChange = async (change: McpToolsChange): Promise<{ auditId: string }> => {
+    const principal = change.pid !== undefined ? await attributor.attributePid(change.pid) : null;
+    const parts = [change.changed.length > 0 ? `changed: ${change.changed.join(', ')}` : null, change.added.length > 0 ? `new: ${change.added.join(', ')}` : null].filter(Boolean);
+    const event = audit.append('mcp.tools-changed', `MCP server ${change.server} (${change.agent}) offers tools that differ from the approved set (${parts.join('; ')}); they are blocked until approved`, {
+      server: change.server,
+      agentKind: change.agent,
+      changed: change.changed,
+      added: change.added,
+      severity: change.changed.length > 0 ? 'high' : 'medium',
+      agent: principal?.agent ?? null,
+      chain: principal?.chain.map((p) => ({ pid: p.pid, exe: p.exe })) ?? [],
+    }, principal?.agent?.id);
+    options.publish(event);
+    return { auditId: event.id };
+  };
+
   return {
     approvals,
     decideLocal,
+    recordToolsChange,
     keyManager: identity.keyManager,
     keyStore: identity.keyStore,
     setFleetContext(lookup) {

@@ -3,7 +3,7 @@
  * request from any local client is untrusted input, so every field is checked and a bad one is
  * an ERR_BAD_REQUEST naming it.
  */
-import type { EventQuery, LocalActionRequest, McpCallDetails } from '../api/control.ts';
+import type { EventQuery, LocalActionRequest, McpCallDetails, McpToolsChange } from '../api/control.ts';
 import { CoreError } from '../api/errors.ts';
 import type { LocalAction } from '../api/policy.ts';
 
@@ -27,6 +27,24 @@ export function parseEventQuery(params: unknown): EventQuery {
     query.limit = p.limit;
   }
   return query;
+}
+
+/** Validates an mcpToolsChanged report: bounded names and lists, nothing else. */
+export function parseMcpToolsChange(params: unknown): McpToolsChange {
+  const p = (params ?? {}) as Record<string, unknown>;
+  const name = (v: unknown, field: string, max: number): string => {
+    if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new CoreError('ERR_BAD_REQUEST', `${field} must be a non-empty string of at most ${max} characters`);
+    return v;
+  };
+  const list = (v: unknown, field: string): string[] => {
+    if (!Array.isArray(v) || v.length > 256) throw new CoreError('ERR_BAD_REQUEST', `${field} must be a list of at most 256 tool names`);
+    return v.map((t, i) => name(t, `${field}[${i}]`, 256));
+  };
+  const changed = list(p.changed, 'changed');
+  const added = list(p.added, 'added');
+  if (changed.length + added.length === 0) throw new CoreError('ERR_BAD_REQUEST', 'changed or added must name at least one tool');
+  if (p.pid !== undefined && (typeof p.pid !== 'number' || !Number.isSafeInteger(p.pid) || p.pid <= 0)) throw new CoreError('ERR_BAD_REQUEST', 'pid must be a positive integer');
+  return { server: name(p.server, 'server', 256), agent: name(p.agent, 'agent', 64), changed, added, ...(p.pid !== undefined ? { pid: p.pid as number } : {}) };
 }
 
 export function parseLocalActionRequest(params: unknown): LocalActionRequest {

@@ -36,6 +36,8 @@ export function createGatewayCore(options: GatewayCoreOptions): GatewayCore {
   const blocked = new Set<string>();
   /** True while the first-ever listing of this server is being read (trust on first use). */
   let firstUse: boolean | null = null;
+  /** The last tool change reported to the audit trail. */
+  let lastReported = '';
   const initial = loadInitialBlocks().catch((error: unknown) => warn(`cordon mcp: ${(error as Error).message}`));
 
   async function loadInitialBlocks(): Promise<void> {
@@ -115,6 +117,12 @@ export function createGatewayCore(options: GatewayCoreOptions): GatewayCore {
         const changed = change.changed.filter((n) => held.has(n));
         const added = change.added.filter((n) => held.has(n));
         warn(`cordon mcp: server ${server} offers tools that differ from the approved set${changed.length ? `; changed: ${changed.join(', ')}` : ''}${added.length ? `; new: ${added.join(', ')}` : ''}. They are hidden and blocked until 'cordon mcp approve --server ${server}'`);
+        // Once per distinct change in this process, so a client that lists often does not flood the trail.
+        const key = JSON.stringify([changed, added]);
+        if (key !== lastReported) {
+          lastReported = key;
+          await policy.reportToolsChange(changed, added);
+        }
       } else if (lastPage && !firstUse) {
         await store.clearPending();
       }

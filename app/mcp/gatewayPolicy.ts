@@ -26,6 +26,8 @@ export type CallVerdict = Readonly<{
 export type GatewayPolicy = Readonly<{
   /** The final decision for one tools/call (after any approval). Never throws. */
   decideCall(tool: string, details: McpCallDetails): Promise<CallVerdict>;
+  /** Records a rug pull (changed or new tools) in the daemon's audit trail. Never throws. */
+  reportToolsChange(changed: readonly string[], added: readonly string[]): Promise<void>;
   /** The subset of `tools` the policy denies outright (enforce mode only). Never throws. */
   deniedTools(tools: readonly string[]): Promise<ReadonlySet<string>>;
   close(): void;
@@ -72,6 +74,14 @@ export function createDaemonPolicy(options: DaemonPolicyOptions): GatewayPolicy 
         if (mode === 'enforce') return { action: 'deny', message: `Cordon blocked MCP tool ${server}/${tool}: ${why}, and enforce mode fails closed`, auditId: null };
         warn(`cordon mcp: ${why}; monitor mode: forwarding ${server}/${tool} unrecorded`);
         return { action: 'allow', message: `${why}; forwarded in monitor mode`, auditId: null };
+      }
+    },
+    async reportToolsChange(changed, added) {
+      try {
+        const c = await connect();
+        await c.call('mcpToolsChanged', { server, agent, changed: [...changed], added: [...added], pid: options.pid ?? process.pid }, CALL_TIMEOUT_MS);
+      } catch (error) {
+        warn(`cordon mcp: could not record the tool change in the audit trail: ${(error as Error).message}`);
       }
     },
     async deniedTools(tools) {

@@ -115,6 +115,12 @@ test('a changed tool description is caught: hidden and blocked until `cordon mcp
   } finally {
     await second.close();
   }
+  // The rug pull is evidence in the audit trail, once per distinct change.
+  const rugEvents = (await auditEvents()).filter((e) => e.type === 'mcp.tools-changed');
+  assert.equal(rugEvents.length, 1, JSON.stringify(rugEvents.map((e) => e.summary)));
+  assert.match(rugEvents[0]?.summary ?? '', /MCP server changing .*changed: greet/);
+  assert.deepEqual((rugEvents[0]?.data as { changed: string[]; severity: string }).changed, ['greet']);
+  assert.equal((rugEvents[0]?.data as { severity: string }).severity, 'high');
 
   const shown = spawnSync(process.execPath, [MCP_LAUNCHER, 'mcp', 'tools', '--server', 'changing'], { env, encoding: 'utf8' });
   assert.equal(shown.status, 0, shown.stderr);

@@ -8,33 +8,21 @@ import { AUDIT_DECISIONS } from '../../app/api/audit.ts';
 import { AUDIT_EXPORT_MAX, CONSOLE_ROLES, TIMELINE_MAX_BUCKETS, type ConsoleRole } from '../../app/api/fleetConsole.ts';
 import { CSV_COLUMNS, csvCell, toCsvRow } from '../../app/audit/csv.ts';
 import { toOcsf } from '../../app/audit/ocsf.ts';
-import type { AdminGuard, AdminPrincipal } from '../auth/consoleAuth.ts';
-import { PasswordHashBusy } from '../auth/password.ts';
+import type { AdminGuard } from '../auth/consoleAuth.ts';
 import { readJsonBody } from '../http/body.ts';
 import { HttpError, sendJson } from '../http/respond.ts';
-import type { RequestContext, Route } from '../http/router.ts';
-import { AccountError } from '../store/accounts.ts';
+import type { Route } from '../http/router.ts';
 import type { FleetStore } from '../store/fleetStore.ts';
-import { InvalidCursor } from '../store/fleetQueries.ts';
 import { FieldChecker, isObject } from '../sync/fields.ts';
 import { QueryParams } from './filters.ts';
+import { guardedBy } from './guarded.ts';
 
 const HOUR_MS = 3_600_000;
 const EXPORT_PAGE = 1000;
 const AUDIT_FILTERS = ['deviceId', 'agent', 'host', 'decision', 'type', 'since', 'until'];
 
 export function consoleRoutes(store: FleetStore, guard: AdminGuard, productVersion: string): Route[] {
-  const as = (role: ConsoleRole) => (fn: (ctx: RequestContext, who: AdminPrincipal) => Promise<void>) => async (ctx: RequestContext): Promise<void> => {
-    const who = await guard(ctx, role);
-    try {
-      await fn(ctx, who);
-    } catch (error) {
-      if (error instanceof InvalidCursor) throw new HttpError(400, 'invalid_request', error.message);
-      if (error instanceof AccountError) throw new HttpError(error.code === 'exists' ? 409 : 422, 'invalid_request', error.message);
-      if (error instanceof PasswordHashBusy) throw new HttpError(429, 'rate_limited', error.message, { headers: { 'retry-after': '2' } });
-      throw error;
-    }
-  };
+  const as = guardedBy(guard);
   const viewer = as('viewer');
   const admin = as('admin');
 

@@ -5,32 +5,22 @@
  * console sign-in lands: this is documented as temporary.
  */
 import { AUDIT_DECISIONS } from '../../app/api/audit.ts';
-import type { ConsoleRole } from '../../app/api/fleetConsole.ts';
 import type { SyncProblem } from '../../app/api/sync.ts';
 import { parsePolicyText } from '../../app/policy/parse.ts';
-import type { AdminGuard, AdminPrincipal } from '../auth/consoleAuth.ts';
+import type { AdminGuard } from '../auth/consoleAuth.ts';
 import { readJsonBody } from '../http/body.ts';
 import { HttpError, sendJson } from '../http/respond.ts';
 import type { RequestContext, Route } from '../http/router.ts';
-import { InvalidCursor } from '../store/fleetQueries.ts';
 import type { FleetStore } from '../store/fleetStore.ts';
 import { FieldChecker, isObject } from '../sync/fields.ts';
 import { QueryParams } from './filters.ts';
+import { guardedBy } from './guarded.ts';
 
 const POLICY_BODY = 4 * 1024 * 1024 + 64 * 1024;
 const MCP_PARAMS = ['q', 'name', 'package', 'version', 'posture', 'transport', 'deviceId', 'changedSince', 'limit', 'cursor'];
 
 export function adminRoutes(store: FleetStore, guard: AdminGuard): Route[] {
-  /** Checks the caller (session or token) has the role, then runs fn; bad cursors become 400. */
-  const as = (role: ConsoleRole) => (fn: (ctx: RequestContext, who: AdminPrincipal) => Promise<void>) => async (ctx: RequestContext): Promise<void> => {
-    const who = await guard(ctx, role);
-    try {
-      await fn(ctx, who);
-    } catch (error) {
-      if (error instanceof InvalidCursor) throw new HttpError(400, 'invalid_request', error.message);
-      throw error;
-    }
-  };
+  const as = guardedBy(guard);
   const admin = as('viewer');
   const adminOnly = as('admin');
   const q = (ctx: RequestContext, allowed: readonly string[]): QueryParams => new QueryParams(ctx.url.searchParams, allowed);

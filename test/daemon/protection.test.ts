@@ -2,20 +2,22 @@
 // installed, a removed hook is recorded as drift at once, and the protection is re-applied.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CordonEvent } from '../../app/api/control.ts';
+import { addClaudeNative } from '../fixtures/homes/agents.ts';
 import { startDaemonProcess, waitFor } from '../helpers/daemonProcess.ts';
 
-test('protectAgents: an installed agent is protected, drift is recorded, and protection is re-applied', async () => {
+/** A fixture home with Claude Code installed by its native installer, and a Cordon home. */
+async function homesWithClaude(): Promise<{ home: string; cordonHome: string }> {
   const home = mkdtempSync(join(tmpdir(), 'cordon-prot-home-'));
-  const cordonHome = mkdtempSync(join(tmpdir(), 'cordon-prot-'));
-  // Claude Code's native installer layout: ~/.local/bin/claude -> ~/.local/share/claude/versions/<v>.
-  mkdirSync(join(home, '.local', 'share', 'claude', 'versions'), { recursive: true });
-  writeFileSync(join(home, '.local', 'share', 'claude', 'versions', '2.1.0'), '#!/bin/sh\n', { mode: 0o755 });
-  mkdirSync(join(home, '.local', 'bin'), { recursive: true });
-  symlinkSync(join(home, '.local', 'share', 'claude', 'versions', '2.1.0'), join(home, '.local', 'bin', 'claude'));
+  await addClaudeNative(home, '2.1.0');
+  return { home, cordonHome: mkdtempSync(join(tmpdir(), 'cordon-prot-')) };
+}
+
+test('protectAgents: an installed agent is protected, drift is recorded, and protection is re-applied', async () => {
+  const { home, cordonHome } = await homesWithClaude();
   mkdirSync(join(home, '.claude'), { recursive: true });
   const settingsFile = join(home, '.claude', 'settings.json');
   writeFileSync(settingsFile, '{\n  // my own settings\n  "theme": "dark"\n}\n');
@@ -44,12 +46,7 @@ test('protectAgents: an installed agent is protected, drift is recorded, and pro
 });
 
 test('protectMcpServers: auto-protection also routes the agent\'s stdio MCP servers through the gateway, secrets into the keychain', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'cordon-prot-home-'));
-  const cordonHome = mkdtempSync(join(tmpdir(), 'cordon-prot-'));
-  mkdirSync(join(home, '.local', 'share', 'claude', 'versions'), { recursive: true });
-  writeFileSync(join(home, '.local', 'share', 'claude', 'versions', '2.1.0'), '#!/bin/sh\n', { mode: 0o755 });
-  mkdirSync(join(home, '.local', 'bin'), { recursive: true });
-  symlinkSync(join(home, '.local', 'share', 'claude', 'versions', '2.1.0'), join(home, '.local', 'bin', 'claude'));
+  const { home, cordonHome } = await homesWithClaude();
   const token = 'ghp_0123456789abcdefghijABCDEFGHIJ012345';
   const claudeJson = join(home, '.claude.json');
   writeFileSync(claudeJson, JSON.stringify({ mcpServers: { github: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-github'], env: { GITHUB_PERSONAL_ACCESS_TOKEN: token } } } }, null, 2));

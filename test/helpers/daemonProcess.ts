@@ -55,17 +55,23 @@ export async function startDaemonProcess(options: { home: string; cordonHome?: s
       if (!options.cordonHome) rmSync(cordonHome, { recursive: true, force: true });
     },
   };
-  await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`daemon exited early (${child.exitCode}): ${output}`);
-    if (!existsSync(paths.socketPath)) return false;
-    try {
-      const c = await handle.connect();
-      c.close();
-      return true;
-    } catch {
-      return false;
-    }
-  }, 20_000, () => `daemon did not start: ${output}`);
+  try {
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`daemon exited early (${child.exitCode}): ${output}`);
+      if (!existsSync(paths.socketPath)) return false;
+      try {
+        const c = await handle.connect();
+        c.close();
+        return true;
+      } catch {
+        return false;
+      }
+    }, 30_000, () => `daemon did not start: ${output}`);
+  } catch (error) {
+    // The caller never gets a handle to clean up: a daemon left running would hold the test's pipes open.
+    await handle.cleanup();
+    throw error;
+  }
   return handle;
 }
 

@@ -159,7 +159,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       inventory: () => watcher.current(),
       proxy: () => {
         const s = running.status();
-        return { ...(s.proxy ? { proxyUrl: s.proxy.url } : {}), ...(s.ca.bundle ? { caFile: s.ca.bundle } : {}) };
+        // caDistribution none: agents are not told to trust Cordon's CA (IT distributes trust its own way).
+        const shareCa = s.ca.bundle && settings.current().settings.caDistribution !== 'none';
+        return { ...(s.proxy ? { proxyUrl: s.proxy.url } : {}), ...(shareCa ? { caFile: s.ca.bundle } : {}) };
       },
       record: (type, summary, data) => publish([store.append(type, summary, data)]),
     });

@@ -45,13 +45,13 @@ test('protectAgents: an installed agent is protected, drift is recorded, and pro
   }
 });
 
-test('protectMcpServers: auto-protection also routes the agent\'s stdio MCP servers through the gateway, secrets into the keychain', async () => {
+test('protectMcpServers: auto-protection also routes the agent\'s stdio MCP servers through the gateway, secrets into the keychain; caDistribution none leaves the CA out', async () => {
   const { home, cordonHome } = await homesWithClaude();
   const token = 'ghp_0123456789abcdefghijABCDEFGHIJ012345';
   const claudeJson = join(home, '.claude.json');
   writeFileSync(claudeJson, JSON.stringify({ mcpServers: { github: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-github'], env: { GITHUB_PERSONAL_ACCESS_TOKEN: token } } } }, null, 2));
   mkdirSync(join(cordonHome, 'config'), { recursive: true });
-  writeFileSync(join(cordonHome, 'config', 'settings.json'), JSON.stringify({ protectAgents: ['claude-code'], protectScope: 'user', protectMcpServers: true }));
+  writeFileSync(join(cordonHome, 'config', 'settings.json'), JSON.stringify({ protectAgents: ['claude-code'], protectScope: 'user', protectMcpServers: true, caDistribution: 'none' }));
   const daemon = await startDaemonProcess({ home, cordonHome, env: { CORDON_KEYCHAIN_SERVICE: `cordon-test-protmcp-${process.pid}` } });
   try {
     const client = await daemon.connect();
@@ -62,6 +62,10 @@ test('protectMcpServers: auto-protection also routes the agent\'s stdio MCP serv
     assert.ok(args.includes('--secret-env'), args.join(' '));
     assert.deepEqual(args.slice(args.indexOf('--') + 1), ['npx', '-y', '@modelcontextprotocol/server-github']);
     assert.ok(!readFileSync(claudeJson, 'utf8').includes(token), 'the literal token left the config');
+    // caDistribution none: the agent gets the proxy but is not told to trust Cordon's CA.
+    const agentSettings = readFileSync(join(home, '.claude', 'settings.json'), 'utf8');
+    assert.match(agentSettings, /HTTPS_PROXY/);
+    assert.doesNotMatch(agentSettings, /NODE_EXTRA_CA_CERTS/);
     client.close();
   } finally {
     await daemon.cleanup();

@@ -1,10 +1,8 @@
 #!/usr/bin/env node
 // `cordon-hook hook <agent>`: the pre-action hook program agents run. A lean entry point (the full
-// CLI loads every command), with a per-user compile cache so TypeScript is not re-stripped per call.
-import { mkdirSync } from 'node:fs';
-import { enableCompileCache } from 'node:module';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+// CLI loads every command), with a private per-user compile cache (bin/compileCache.js) so
+// TypeScript is not re-stripped per call.
+import { enablePrivateCompileCache } from './compileCache.js';
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
@@ -12,14 +10,7 @@ if (major < 24) {
   process.stderr.write(`cordon hook: needs Node.js 24 or newer (this is ${process.version}); blocking the action\n`);
   process.exit(2);
 }
-try {
-  const base = process.env.CORDON_HOME || process.env.XDG_CACHE_HOME || join(process.env.HOME || homedir(), '.cache');
-  const dir = join(base, process.env.CORDON_HOME ? 'cache' : 'cordon', 'node-compile-cache');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  enableCompileCache(dir);
-} catch {
-  // Only slower without the cache.
-}
+enablePrivateCompileCache();
 const args = process.argv.slice(2);
 try {
   const { hookMain } = await import('../app/hooks/main.ts');

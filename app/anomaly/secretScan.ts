@@ -2,9 +2,10 @@
  * Finds secrets leaving in a request's URL, headers or body sample with secretlint's maintained
  * recommended rule preset (not hand-written regexes). Returns only where and which rule: the
  * secret values never leave this function (secretlint masks them and we drop its messages).
+ * secretlint is loaded on the first text that may hold a secret, not with the daemon: an idle
+ * daemon does not carry it (several MB resident).
  */
-import { lintSource } from '@secretlint/core';
-import { creator as recommended } from '@secretlint/secretlint-rule-preset-recommend';
+import type { lintSource as LintSource } from '@secretlint/core';
 import type { AnomalyFlag } from '../api/anomaly.ts';
 
 export type SecretScanInput = Readonly<{
@@ -14,7 +15,7 @@ export type SecretScanInput = Readonly<{
   bodySample?: string;
 }>;
 
-const CONFIG = { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: recommended }] };
+type Linter = Readonly<{ lintSource: typeof LintSource; config: Parameters<typeof LintSource>[0]['options']['config'] }>;
 /** Headers that legitimately carry credentials to their own upstream: not "leaving". */
 const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key', 'api-key', 'dpop']);
 
@@ -47,12 +48,35 @@ export async function scanForSecrets(input: SecretScanInput): Promise<AnomalyFla
  */
 const MAY_HOLD_SECRET = /[A-Za-z0-9_+=-]{16,}|PRIVATE KEY|:\/\/[^/\s:@]+:[^/\s@]+@/;
 
+let linter: Promise<Linter> | null = null;
+
+/**
+ * secretlint and its preset, imported once (the promise is kept; a failed import is retried).
+ * secretlint's profiler is on by default and records performance marks for every rule of every
+ * lint in Node's global timeline, which nothing clears: in the daemon that grew by about 24 KB
+ * per request. It is turned off before the first lint, as its README says library users should.
+ */
+function loadLinter(): Promise<Linter> {
+  linter ??= Promise.all([import('@secretlint/core'), import('@secretlint/secretlint-rule-preset-recommend'), import('@secretlint/profiler')]).then(
+    ([core, preset, profiler]) => {
+      profiler.secretLintProfiler.setEnabled(false);
+      return { lintSource: core.lintSource, config: { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: preset.creator }] } };
+    },
+    (error: unknown) => {
+      linter = null;
+      throw error;
+    },
+  );
+  return linter;
+}
+
 async function rulesFound(content: string): Promise<string[]> {
   if (!MAY_HOLD_SECRET.test(content)) return [];
   try {
+    const { lintSource, config } = await loadLinter();
     const result = await lintSource({
       source: { content, filePath: '/cordon-request', ext: '', contentType: 'text' },
-      options: { config: CONFIG, maskSecrets: true, noPhysicFilePath: true },
+      options: { config, maskSecrets: true, noPhysicFilePath: true },
     });
     return [...new Set(result.messages.map((m) => m.messageId))].sort();
   } catch {

@@ -3,7 +3,6 @@
  * the bundle id, device-wide and per user. XML and binary (bplist00) plists are both parsed in
  * process with the `plist` package; binary ones pass a structural guard first (plistGuard.ts).
  */
-import { join } from 'node:path';
 import { parse as parsePlist, parseBinary } from 'plist';
 import { decodeText } from '../../discovery/safeRead.ts';
 import { emptyManagedLayers, managedDocumentToLayers, mergeManagedLayers, kindOf, type ManagedLayers } from '../layers.ts';
@@ -11,21 +10,9 @@ import { fileProblem, type ManagedSourceRead } from './linux.ts';
 import { binaryPlistProblem } from './plistGuard.ts';
 import { readManagedFile } from './secureFile.ts';
 
-export const MACOS_BUNDLE_ID = 'dev.cordon.agent';
-export const MACOS_MANAGED_PREFERENCES_DIR = '/Library/Managed Preferences';
+export { MACOS_BUNDLE_ID, MACOS_MANAGED_PREFERENCES_DIR, macosManagedPlistPaths } from './darwinPaths.ts';
 
 const MAX_DEPTH = 64;
-
-/** The managed-preferences plists for `username`, highest precedence first (device, then user). */
-export function macosManagedPlistPaths(username: string): string[] {
-  const file = `${MACOS_BUNDLE_ID}.plist`;
-  const paths = [join(MACOS_MANAGED_PREFERENCES_DIR, file)];
-  // A name with a path separator cannot be a real account; never let it walk out of the directory.
-  if (username && !/[/\\]/.test(username) && username !== '.' && username !== '..') {
-    paths.push(join(MACOS_MANAGED_PREFERENCES_DIR, username, file));
-  }
-  return paths;
-}
 
 /** Parses plist bytes (binary bplist00, or XML/OpenStep text) into a plain value. */
 export function parseSettingsPlist(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false; message: string } {

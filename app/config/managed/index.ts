@@ -1,12 +1,14 @@
 /**
  * Where IT's managed settings live on each platform, and reading them. CORDON_MANAGED_SETTINGS
  * points at a JSON (or .plist) file instead, for tests and trials: it is honoured only while the
- * platform has no IT-managed source, so a user cannot use it to escape IT's settings.
+ * platform has no IT-managed source, so a user cannot use it to escape IT's settings. The plist
+ * reader (darwin.ts, with the plist parser) is loaded only when a plist is to be read.
  */
 import { userInfo } from 'node:os';
 import type { ManagedSettingsFileInfo, SettingsProblem } from '../../api/settings.ts';
 import type { ManagedLayers } from '../layers.ts';
-import { macosManagedPlistPaths, readMacosManaged, readManagedPlistFile } from './darwin.ts';
+import type * as DarwinReader from './darwin.ts';
+import { macosManagedPlistPaths } from './darwinPaths.ts';
 import { LINUX_MANAGED_SETTINGS_PATH, readManagedJsonFile, type ManagedSourceRead } from './linux.ts';
 import { pathExists } from './secureFile.ts';
 import { readWindowsManaged, runRegQuery, WINDOWS_POLICY_KEY, type RegQueryRunner } from './win32.ts';
@@ -66,7 +68,7 @@ export async function readManagedSettings(options: ReadManagedOptions): Promise<
       read.layers.problems.unshift(refused);
       return { layers: read.layers, info: info(where.systemPaths, false, read.present) };
     }
-    const read = where.format === 'plist' ? await readManagedPlistFile(overridePath, false) : await readManagedJsonFile(overridePath, false);
+    const read = where.format === 'plist' ? await (await plistReader()).readManagedPlistFile(overridePath, false) : await readManagedJsonFile(overridePath, false);
     read.layers.problems.unshift({
       source: 'managed',
       file: overridePath,
@@ -81,6 +83,17 @@ export async function readManagedSettings(options: ReadManagedOptions): Promise<
   return { layers: read.layers, info: info(where.systemPaths, false, read.present) };
 }
 
+let darwinReader: Promise<typeof DarwinReader> | null = null;
+
+/** The plist reader, imported on first use; the promise is kept (a failed import is retried). */
+function plistReader(): Promise<typeof DarwinReader> {
+  darwinReader ??= import('./darwin.ts').catch((error: unknown) => {
+    darwinReader = null;
+    throw error;
+  });
+  return darwinReader;
+}
+
 function systemLocations(platform: NodeJS.Platform, username: string): { paths: string[]; format: ManagedFormat } {
   if (platform === 'darwin') return { paths: macosManagedPlistPaths(username), format: 'plist' };
   if (platform === 'win32') return { paths: [WINDOWS_POLICY_KEY], format: 'registry' };
@@ -92,7 +105,7 @@ async function readSystem(where: ManagedSettingsPaths, run: RegQueryRunner): Pro
     case 'registry':
       return readWindowsManaged(run, where.systemPaths[0] ?? WINDOWS_POLICY_KEY);
     case 'plist':
-      return readMacosManaged(where.systemPaths, true);
+      return (await plistReader()).readMacosManaged(where.systemPaths, true);
     case 'json':
       return readManagedJsonFile(where.systemPaths[0] ?? LINUX_MANAGED_SETTINGS_PATH, true);
   }

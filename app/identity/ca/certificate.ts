@@ -2,15 +2,31 @@
  * X.509 building for the local CA: node-forge assembles the certificate (names, extensions,
  * TBSCertificate DER) and node:crypto signs it. forge's own RSA signing in JavaScript takes
  * 20-40 ms per certificate; OpenSSL's takes about 1 ms, which is what keeps a cold leaf fast.
+ * forge is loaded when the first certificate is made, not with the daemon (it would stay
+ * resident, several MB, in a daemon that never inspects TLS).
  */
 import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type forge from 'node-forge';
 
 export type ForgeCertificate = forge.pki.Certificate;
 export type NameAttribute = forge.pki.CertificateField;
 
+let forgeModule: typeof forge | null = null;
+
+/**
+ * node-forge, loaded on first use. A synchronous require (forge is CommonJS), so minting a leaf
+ * stays synchronous for the proxy's TLS callback; later calls return the loaded module.
+ */
+export function forgeLib(): typeof forge {
+  forgeModule ??= createRequire(import.meta.url)('node-forge') as typeof forge;
+  return forgeModule;
+}
+
 /** The parts of forge the type definitions leave out. */
-const pkiExtra = forge.pki as unknown as { getTBSCertificate(cert: ForgeCertificate): forge.asn1.Asn1 };
+function getTBSCertificate(cert: ForgeCertificate): forge.asn1.Asn1 {
+  return (forgeLib().pki as unknown as { getTBSCertificate(cert: ForgeCertificate): forge.asn1.Asn1 }).getTBSCertificate(cert);
+}
 
 /** A positive 128-bit serial number as hex (RFC 5280 §4.1.2.2: at most 20 octets, positive). */
 export function randomSerialHex(): string {
@@ -21,11 +37,12 @@ export function randomSerialHex(): string {
 
 /** A forge RSA public key from a node:crypto key (forge can only encode RSA keys). */
 export function forgePublicKey(key: KeyObject): forge.pki.rsa.PublicKey {
-  return forge.pki.publicKeyFromPem(key.export({ type: 'spki', format: 'pem' }).toString());
+  return forgeLib().pki.publicKeyFromPem(key.export({ type: 'spki', format: 'pem' }).toString());
 }
 
 /** RFC 5280 §4.2.1.2 method 1: SHA-1 over the subjectPublicKey BIT STRING contents. */
 export function subjectKeyIdentifier(key: KeyObject): Buffer {
+  const forge = forgeLib();
   const spki = forge.asn1.fromDer(forge.util.createBuffer(key.export({ type: 'spki', format: 'der' }).toString('binary')));
   const bitString = (spki.value as forge.asn1.Asn1[])[1];
   const contents = Buffer.from(String(bitString?.value ?? ''), 'binary').subarray(1); // drop the unused-bits octet
@@ -34,7 +51,8 @@ export function subjectKeyIdentifier(key: KeyObject): Buffer {
 
 /** subjectKeyIdentifier with a precomputed value (forge would rehash the key for every certificate). */
 export function skiExtension(ski: Buffer): object {
-  return { name: 'subjectKeyIdentifier', value: forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OCTETSTRING, false, ski.toString('binary')) };
+  const { asn1 } = forgeLib();
+  return { name: 'subjectKeyIdentifier', value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, ski.toString('binary')) };
 }
 
 /** authorityKeyIdentifier naming the issuer's key. */
@@ -54,6 +72,7 @@ export type CertificateSpec = Readonly<{
 
 /** Builds the certificate with forge and signs it (sha256WithRSAEncryption) with the issuer's node:crypto key. */
 export function buildSignedCertificate(spec: CertificateSpec, issuerKey: KeyObject): { pem: string; der: Buffer } {
+  const forge = forgeLib();
   const cert = forge.pki.createCertificate();
   cert.publicKey = spec.publicKey;
   cert.serialNumber = spec.serialHex;
@@ -64,7 +83,7 @@ export function buildSignedCertificate(spec: CertificateSpec, issuerKey: KeyObje
   cert.setIssuer(spec.issuer.map((a) => ({ ...a })));
   cert.setExtensions(spec.extensions.map((e) => ({ ...e })));
   cert.signatureOid = cert.siginfo.algorithmOid = forge.pki.oids.sha256WithRSAEncryption ?? '1.2.840.113549.1.1.11';
-  const tbs = pkiExtra.getTBSCertificate(cert);
+  const tbs = getTBSCertificate(cert);
   cert.tbsCertificate = tbs;
   const tbsDer = Buffer.from(forge.asn1.toDer(tbs).getBytes(), 'binary');
   cert.signature = sign('sha256', tbsDer, issuerKey).toString('binary');

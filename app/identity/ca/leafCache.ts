@@ -58,8 +58,9 @@ function leafIssuerWithKey(ca: RootCa, privateKey: KeyObject, publicKey: KeyObje
   const renewBefore = Math.min((options.renewBeforeHours ?? 24) * HOUR_MS, validity / 2);
   const clock = options.clock ?? Date.now;
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const forgeKey = forgePublicKey(publicKey);
-  const ski = subjectKeyIdentifier(publicKey);
+  // forge's form of the shared key and its identifier, made with the first leaf (forge loads then, not at start-up).
+  let forgeKey: ReturnType<typeof forgePublicKey> | null = null;
+  let ski: Buffer | null = null;
   const cache = new Map<string, { leaf: LeafCertificate; renewAt: number }>();
 
   const mint = (san: LeafHost, now: number): LeafCertificate => {
@@ -73,7 +74,7 @@ function leafIssuerWithKey(ca: RootCa, privateKey: KeyObject, publicKey: KeyObje
         // CN only for DNS names that fit (64 chars); IP leaves name their address in the SAN alone.
         subject: san.type === 'dns' && san.value.length <= 64 ? [{ name: 'commonName', value: san.value }] : [{ name: 'organizationName', value: 'Cordon inspected host' }],
         issuer: ca.subject,
-        publicKey: forgeKey,
+        publicKey: (forgeKey ??= forgePublicKey(publicKey)),
         notBefore,
         notAfter,
         extensions: [
@@ -81,7 +82,7 @@ function leafIssuerWithKey(ca: RootCa, privateKey: KeyObject, publicKey: KeyObje
           { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
           { name: 'extKeyUsage', serverAuth: true },
           { name: 'subjectAltName', altNames: [san.type === 'ip' ? { type: 7, ip: san.value } : { type: 2, value: san.value }] },
-          skiExtension(ski),
+          skiExtension((ski ??= subjectKeyIdentifier(publicKey))),
           akiExtension(ca.keyIdentifier),
         ],
       },

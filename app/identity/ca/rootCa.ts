@@ -2,18 +2,20 @@
  * The local root CA for TLS inspection: made with node-forge on first use, its private key in the
  * keychain (account "ca:<serial>"), its certificate and state (ca.json) in <dataDir>/ca. Rotation
  * makes a new root and keeps the old certificate in the exported bundle for a grace period.
+ * Loading an existing root needs only node:crypto; forge is loaded when a certificate is made
+ * (the first leaf, or a new root).
  */
 import { createPrivateKey, generateKeyPair, X509Certificate, type KeyObject } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { readFile, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import forge from 'node-forge';
+import type forge from 'node-forge';
 import { CoreError } from '../../api/errors.ts';
 import type { KeyStore } from '../keyStore.ts';
 import { currentUser } from '../agentIdentity.ts';
 import { readJsonFile, withFileLock, writeJsonFile, writePrivateFile } from '../jsonFile.ts';
-import { buildSignedCertificate, forgePublicKey, randomSerialHex, skiExtension, subjectKeyIdentifier, type NameAttribute } from './certificate.ts';
+import { buildSignedCertificate, forgeLib, forgePublicKey, randomSerialHex, skiExtension, subjectKeyIdentifier, type NameAttribute } from './certificate.ts';
 
 const DAY_MS = 86_400_000;
 const STATE_VERSION = 1;
@@ -111,7 +113,7 @@ async function installNewRoot(options: CaOptions, state: CaState | null): Promis
   const { privateKey, publicKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
   const serial = randomSerialHex();
   // The typings call it a Class; forge reads it as the string's universal tag (UTF8String).
-  const utf8 = forge.asn1.Type.UTF8 as unknown as forge.asn1.Class;
+  const utf8 = forgeLib().asn1.Type.UTF8 as unknown as forge.asn1.Class;
   const subject: NameAttribute[] = [
     { name: 'commonName', value: `Cordon Local Inspection CA ${serial.slice(0, 8)}`, valueTagClass: utf8 },
     { name: 'organizationName', value: 'Cordon', valueTagClass: utf8 },
@@ -195,15 +197,23 @@ async function openRoot(options: CaOptions, entry: RootEntry): Promise<RootCa> {
   }
   if (!certificate.checkPrivateKey(privateKey)) throw new CoreError('ERR_CA', 'the keychain CA key does not match the root certificate');
   if (!certificate.ca) throw new CoreError('ERR_CA', `${certFile} is not a CA certificate`);
-  const forgeCert = forge.pki.certificateFromPem(certPem);
+  let subject: NameAttribute[] | null = null;
+  let keyIdentifier: Buffer | null = null;
   return {
     serial: entry.serial,
     certPem,
     certificate,
     privateKey,
-    // Reused verbatim (type OID, string tag, value) as the leaves' issuer, so the names match byte for byte.
-    subject: forgeCert.subject.attributes.map((a) => ({ type: a.type, value: a.value, valueTagClass: a.valueTagClass })) as NameAttribute[],
-    keyIdentifier: subjectKeyIdentifier(certificate.publicKey),
+    // Both are worked out with forge when the first leaf needs them, so loading a root does not load forge.
+    // The subject is reused verbatim (type OID, string tag, value) as the leaves' issuer, so the names match byte for byte.
+    get subject(): NameAttribute[] {
+      subject ??= forgeLib().pki.certificateFromPem(certPem).subject.attributes.map((a) => ({ type: a.type, value: a.value, valueTagClass: a.valueTagClass })) as NameAttribute[];
+      return subject;
+    },
+    get keyIdentifier(): Buffer {
+      keyIdentifier ??= subjectKeyIdentifier(certificate.publicKey);
+      return keyIdentifier;
+    },
     notBefore: new Date(certificate.validFrom),
     notAfter: new Date(certificate.validTo),
     fingerprint256: certificate.fingerprint256,

@@ -1,7 +1,9 @@
 // Leaf certificates: SANs for names and IPs, chain to the root, short validity, the LRU, and a
 // real TLS handshake with a client that trusts only the Cordon root.
 import assert from 'node:assert/strict';
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { X509Certificate, createHash, createPrivateKey } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type Forge from 'node-forge';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { connect, createServer, type Server } from 'node:tls';
@@ -126,4 +128,22 @@ test('TLS handshake: the proxy pattern, one minted leaf per SNI name', { skip: K
   } finally {
     server.close();
   }
+});
+
+test('key identifiers: each key its own (RFC 5280 method 1), and a leaf names its root\'s exactly', { skip: KEYRING_SKIP }, async () => {
+  const forge = createRequire(import.meta.url)('node-forge') as typeof Forge;
+  const skiOf = (pem: string): string => (forge.pki.certificateFromPem(pem).getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier: string }).subjectKeyIdentifier;
+  const akiOf = (pem: string): string => {
+    // authorityKeyIdentifier ::= SEQUENCE { [0] keyIdentifier ... }: forge keeps the raw extension value.
+    const ext = forge.pki.certificateFromPem(pem).getExtension('authorityKeyIdentifier') as { value: string };
+    const seq = forge.asn1.fromDer(ext.value);
+    return forge.util.bytesToHex(String((seq.value as Forge.asn1.Asn1[])[0]?.value ?? ''));
+  };
+  const expected = createHash('sha1').update(ca.certificate.publicKey.export({ type: 'pkcs1', format: 'der' })).digest('hex');
+  assert.equal(skiOf(ca.certPem), expected, 'the root identifies its own key');
+  const a = issuer.leafFor('a.example.test');
+  const leafKey = new X509Certificate(a.certPem).publicKey.export({ type: 'pkcs1', format: 'der' });
+  assert.equal(skiOf(a.certPem), createHash('sha1').update(leafKey).digest('hex'), 'the leaf identifies its own key');
+  assert.notEqual(skiOf(a.certPem), skiOf(ca.certPem));
+  assert.equal(akiOf(a.certPem), skiOf(ca.certPem), "the leaf's authorityKeyIdentifier is the root's subjectKeyIdentifier");
 });

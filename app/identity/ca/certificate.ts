@@ -8,6 +8,7 @@
 import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type forge from 'node-forge';
+import { CoreError } from '../../api/errors.ts';
 
 export type ForgeCertificate = forge.pki.Certificate;
 export type NameAttribute = forge.pki.CertificateField;
@@ -40,13 +41,15 @@ export function forgePublicKey(key: KeyObject): forge.pki.rsa.PublicKey {
   return forgeLib().pki.publicKeyFromPem(key.export({ type: 'spki', format: 'pem' }).toString());
 }
 
-/** RFC 5280 §4.2.1.2 method 1: SHA-1 over the subjectPublicKey BIT STRING contents. */
+/**
+ * RFC 5280 §4.2.1.2 method 1: SHA-1 over the subjectPublicKey BIT STRING contents, which for an
+ * RSA key is its PKCS #1 RSAPublicKey DER. (Before this, a forge parsing slip hashed the same
+ * text for every key, so every Cordon certificate carried one identifier; roots made then keep
+ * theirs, and their leaves name it: see RootCa.keyIdentifier.)
+ */
 export function subjectKeyIdentifier(key: KeyObject): Buffer {
-  const forge = forgeLib();
-  const spki = forge.asn1.fromDer(forge.util.createBuffer(key.export({ type: 'spki', format: 'der' }).toString('binary')));
-  const bitString = (spki.value as forge.asn1.Asn1[])[1];
-  const contents = Buffer.from(String(bitString?.value ?? ''), 'binary').subarray(1); // drop the unused-bits octet
-  return createHash('sha1').update(contents).digest();
+  if (key.asymmetricKeyType !== 'rsa') throw new CoreError('ERR_CA', `Cordon's CA certificates use RSA keys, not ${key.asymmetricKeyType ?? 'unknown'}`);
+  return createHash('sha1').update(key.export({ type: 'pkcs1', format: 'der' })).digest();
 }
 
 /** subjectKeyIdentifier with a precomputed value (forge would rehash the key for every certificate). */

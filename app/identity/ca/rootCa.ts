@@ -210,8 +210,10 @@ async function openRoot(options: CaOptions, entry: RootEntry): Promise<RootCa> {
       subject ??= forgeLib().pki.certificateFromPem(certPem).subject.attributes.map((a) => ({ type: a.type, value: a.value, valueTagClass: a.valueTagClass })) as NameAttribute[];
       return subject;
     },
+    // The identifier the root carries in its own subjectKeyIdentifier extension, so the leaves'
+    // authorityKeyIdentifier matches it byte for byte (also for roots made by older versions).
     get keyIdentifier(): Buffer {
-      keyIdentifier ??= subjectKeyIdentifier(certificate.publicKey);
+      keyIdentifier ??= embeddedKeyIdentifier(certPem) ?? subjectKeyIdentifier(certificate.publicKey);
       return keyIdentifier;
     },
     notBefore: new Date(certificate.validFrom),
@@ -245,4 +247,9 @@ async function readState(dataDir: string): Promise<CaState | null> {
 function isEntry(value: unknown): value is RootEntry {
   const v = value as Record<string, unknown> | null;
   return typeof v === 'object' && v !== null && typeof v.serial === 'string' && /^[0-9a-f]{2,40}$/.test(v.serial) && typeof v.certFile === 'string' && /^root-[0-9a-f]+\.pem$/.test(v.certFile);
+}
+
+function embeddedKeyIdentifier(certPem: string): Buffer | null {
+  const extension = forgeLib().pki.certificateFromPem(certPem).getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | null;
+  return extension?.subjectKeyIdentifier ? Buffer.from(extension.subjectKeyIdentifier, 'hex') : null;
 }

@@ -137,6 +137,15 @@ test('SIGTERM shuts down cleanly; SIGKILL leaves no stale lock; changes made whi
     writeFileSync(join(home, '.cursor', 'mcp.json'), JSON.stringify({ mcpServers: { github: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-github'] }, offline: { url: 'https://mcp.example.com/mcp' } } }));
 
     const second = await startDaemonProcess({ home, cordonHome });
+    // The control socket answers before start-up is recorded: kill only once it is.
+    await waitFor(async () => {
+      const client = await second.connect();
+      try {
+        return (await client.call('events', { limit: 100 })).filter((e) => e.type === 'daemon.started').length === 2;
+      } finally {
+        client.close();
+      }
+    }, 20_000, () => second.output().slice(-2000));
     second.child.kill('SIGKILL');
     await second.exited;
 

@@ -235,7 +235,7 @@ export const SERVER_MIGRATIONS: readonly ServerMigration[] = [
         at BIGINT NOT NULL
       );
       CREATE INDEX signin_failures_key ON signin_failures (key, at);
-      CREATE INDEX events_type_time ON events (type, time_ms);
+      CREATE INDEX events_approval_time ON events (time_ms) WHERE type IN ('approval.requested', 'approval.answered');
       ALTER TABLE devices ADD COLUMN managed TEXT;
     `,
   },

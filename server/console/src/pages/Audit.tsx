@@ -17,6 +17,7 @@ import { PagerControls } from '../components/Pager.tsx';
 import { Results } from '../components/Results.tsx';
 import { useApi, useDebounced, usePager } from '../context.ts';
 import { formatTime, isoToLocalInput, localInputToIso } from '../format.ts';
+import { SelectField } from '../components/SelectField.tsx';
 import { href, replaceFilters } from '../router.ts';
 
 const PAGE_SIZE = 100;
@@ -115,16 +116,7 @@ export function Audit({ params }: { params: URLSearchParams }) {
           <label htmlFor="audit-host">Destination host</label>
           <input id="audit-host" value={host} placeholder="api.example.com" maxLength={256} onChange={(e) => setHost(e.target.value)} />
         </div>
-        <div className="field">
-          <label htmlFor="audit-decision">Decision</label>
-          <select id="audit-decision" value={decision} onChange={(e) => setDecision(e.target.value)}>
-            <option value="">Any</option>
-            <option value="allow">Allowed</option>
-            <option value="log">Logged</option>
-            <option value="ask">Asked</option>
-            <option value="deny">Denied</option>
-          </select>
-        </div>
+        <SelectField id="audit-decision" label="Decision" value={decision} onChange={setDecision} options={[['', 'Any'], ['allow', 'Allowed'], ['log', 'Logged'], ['ask', 'Asked'], ['deny', 'Denied']]} />
         <div className="field">
           <label htmlFor="audit-since">Since</label>
           <input id="audit-since" type="datetime-local" value={since} onChange={(e) => setSince(e.target.value)} />

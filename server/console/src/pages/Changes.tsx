@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { Badge, Card, Empty, Page } from '../../../../renderer/src/components/ui.tsx';
 import { PagerControls } from '../components/Pager.tsx';
 import { Results } from '../components/Results.tsx';
+import { SelectField } from '../components/SelectField.tsx';
 import { useApi, usePager } from '../context.ts';
 import { changeTone, formatTime, isoToLocalInput, localInputToIso } from '../format.ts';
 import { href, replaceFilters } from '../router.ts';
@@ -21,14 +22,7 @@ export function Changes({ params }: { params: URLSearchParams }) {
   return (
     <Page title="Changes">
       <form className="filters" aria-label="Filter changes" onSubmit={(e) => e.preventDefault()}>
-        <div className="field">
-          <label htmlFor="changes-item">Item</label>
-          <select id="changes-item" value={item} onChange={(e) => setItem(e.target.value)}>
-            <option value="">Agents and MCP servers</option>
-            <option value="agent">Agents</option>
-            <option value="mcp-server">MCP servers</option>
-          </select>
-        </div>
+        <SelectField id="changes-item" label="Item" value={item} onChange={setItem} options={[['', 'Agents and MCP servers'], ['agent', 'Agents'], ['mcp-server', 'MCP servers']]} />
         <div className="field">
           <label htmlFor="changes-since">Since</label>
           <input id="changes-since" type="datetime-local" value={since} onChange={(e) => setSince(e.target.value)} />

@@ -8,6 +8,7 @@ import { PagerControls } from '../components/Pager.tsx';
 import { Results } from '../components/Results.tsx';
 import { useApi, useDebounced, usePager } from '../context.ts';
 import { ago, formatTime, protectionTone } from '../format.ts';
+import { SelectField } from '../components/SelectField.tsx';
 import { href, replaceFilters } from '../router.ts';
 
 const PAGE_SIZE = 50;
@@ -31,41 +32,16 @@ export function Devices({ params }: { params: URLSearchParams }) {
           <label htmlFor="devices-q">Search</label>
           <input id="devices-q" type="search" value={q} placeholder="hostname, user or device id" maxLength={256} onChange={(e) => setQ(e.target.value)} />
         </div>
-        <div className="field">
-          <label htmlFor="devices-platform">Platform</label>
-          <select id="devices-platform" value={platform} onChange={(e) => setPlatform(e.target.value)}>
-            <option value="">All</option>
-            <option value="linux">Linux</option>
-            <option value="darwin">macOS</option>
-            <option value="win32">Windows</option>
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="devices-mode">Mode</label>
-          <select id="devices-mode" value={mode} onChange={(e) => setMode(e.target.value)}>
-            <option value="">All</option>
-            <option value="enforce">Enforce</option>
-            <option value="monitor">Monitor</option>
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="devices-protection">Protection</label>
-          <select id="devices-protection" value={protection} onChange={(e) => setProtection(e.target.value)}>
-            <option value="">All</option>
-            <option value="protected">Protected</option>
-            <option value="degraded">Degraded</option>
-            <option value="unprotected">Unprotected</option>
-            <option value="unknown">Unknown</option>
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="devices-status">Status</label>
-          <select id="devices-status" value={status} onChange={(e) => setStatus(e.target.value)}>
-            <option value="active">Active</option>
-            <option value="revoked">Revoked</option>
-            <option value="all">All</option>
-          </select>
-        </div>
+        <SelectField id="devices-platform" label="Platform" value={platform} onChange={setPlatform} options={[['', 'All'], ['linux', 'Linux'], ['darwin', 'macOS'], ['win32', 'Windows']]} />
+        <SelectField id="devices-mode" label="Mode" value={mode} onChange={setMode} options={[['', 'All'], ['enforce', 'Enforce'], ['monitor', 'Monitor']]} />
+        <SelectField
+          id="devices-protection"
+          label="Protection"
+          value={protection}
+          onChange={setProtection}
+          options={[['', 'All'], ['protected', 'Protected'], ['degraded', 'Degraded'], ['unprotected', 'Unprotected'], ['unknown', 'Unknown']]}
+        />
+        <SelectField id="devices-status" label="Status" value={status} onChange={setStatus} options={[['active', 'Active'], ['revoked', 'Revoked'], ['all', 'All']]} />
       </form>
       <Card title="Devices" wide>
         <Results state={devices}>

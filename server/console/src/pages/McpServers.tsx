@@ -10,6 +10,7 @@ import { PagerControls } from '../components/Pager.tsx';
 import { Results } from '../components/Results.tsx';
 import { useApi, useDebounced, usePager } from '../context.ts';
 import { formatTime, postureTone } from '../format.ts';
+import { SelectField } from '../components/SelectField.tsx';
 import { href, replaceFilters } from '../router.ts';
 
 const PAGE_SIZE = 100;
@@ -22,17 +23,7 @@ function drillDown(g: FleetMcpGroup, posture?: string): Record<string, string | 
 }
 
 function PostureSelect({ id, value, onChange }: { id: string; value: string; onChange(v: string): void }) {
-  return (
-    <div className="field">
-      <label htmlFor={id}>Credentials</label>
-      <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
-        <option value="">Any</option>
-        <option value="literal">Literal secret in config</option>
-        <option value="reference">Reference (env, keychain)</option>
-        <option value="none">None</option>
-      </select>
-    </div>
-  );
+  return <SelectField id={id} label="Credentials" value={value} onChange={onChange} options={[['', 'Any'], ['literal', 'Literal secret in config'], ['reference', 'Reference (env, keychain)'], ['none', 'None']]} />;
 }
 
 function Groups({ params }: { params: URLSearchParams }) {
@@ -51,16 +42,7 @@ function Groups({ params }: { params: URLSearchParams }) {
           <input id="mcp-q" type="search" value={q} placeholder="name, package or URL" maxLength={256} onChange={(e) => setQ(e.target.value)} />
         </div>
         <PostureSelect id="mcp-posture" value={posture} onChange={setPosture} />
-        <div className="field">
-          <label htmlFor="mcp-transport">Transport</label>
-          <select id="mcp-transport" value={transport} onChange={(e) => setTransport(e.target.value)}>
-            <option value="">Any</option>
-            <option value="stdio">stdio</option>
-            <option value="http">http</option>
-            <option value="sse">sse</option>
-            <option value="ws">ws</option>
-          </select>
-        </div>
+        <SelectField id="mcp-transport" label="Transport" value={transport} onChange={setTransport} options={[['', 'Any'], ['stdio', 'stdio'], ['http', 'http'], ['sse', 'sse'], ['ws', 'ws']]} />
       </form>
       <Card title="Servers across the fleet" wide>
         <Results state={groups}>

@@ -6,7 +6,6 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { CoreError } from '../app/api/errors.ts';
 import { SECURITY_HEADERS } from '../app/console/guard.ts';
 import { staticFile } from '../app/console/staticFiles.ts';
@@ -20,6 +19,7 @@ import { HttpError, sendError, sendJson } from './http/respond.ts';
 import { createRouter, type Route } from './http/router.ts';
 import type { FleetStore } from './store/fleetStore.ts';
 import { syncRoutes } from './sync/routes.ts';
+import { cordonVersion } from '../app/util/version.ts';
 
 export type FleetServerOptions = Readonly<{
   store: FleetStore;
@@ -68,7 +68,7 @@ export function createFleetServer(options: FleetServerOptions): FleetServer {
     },
     ...syncRoutes({ store, auth: createDeviceAuthenticator(verifier, store.devices), rekeyVerifier }),
     ...adminRoutes(store, guard),
-    ...consoleRoutes(store, guard, productVersion()),
+    ...consoleRoutes(store, guard, cordonVersion()),
     ...sessionRoutes({ accounts: store.accounts, guard }),
   ];
   const router = createRouter(routes);
@@ -148,14 +148,6 @@ function serveConsole(res: ServerResponse, dir: string, path: string, secure: bo
     ...(secure ? { 'strict-transport-security': 'max-age=31536000' } : {}),
   });
   res.end(head ? undefined : file.body);
-}
-
-function productVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
 }
 
 function originOf(publicUrl: string): string {

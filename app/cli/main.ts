@@ -7,6 +7,7 @@ import { CoreError } from '../api/errors.ts';
 import { cordonPaths } from '../util/paths.ts';
 import { UsageError, type Command, type CommandContext, type ParsedArgs } from './command.ts';
 import { allCommands } from './commands/index.ts';
+import { cordonVersion } from '../util/version.ts';
 
 export async function main(argv: string[], overrides: Partial<CommandContext> = {}): Promise<number> {
   const env = overrides.env ?? process.env;
@@ -27,7 +28,7 @@ export async function main(argv: string[], overrides: Partial<CommandContext> = 
     return 0;
   }
   if (head[0] === '--version' || head[0] === 'version') {
-    ctx.stdout.write(`${await cordonVersion()}\n`);
+    ctx.stdout.write(`${cordonVersion()}\n`);
     return 0;
   }
   const command = findCommand(commands, head);
@@ -85,10 +86,4 @@ function helpText(commands: readonly Command[], topic?: string): string {
 function commandHelp(command: Command): string {
   const opts = Object.entries(command.options).map(([name, spec]) => `  --${name}${spec.type === 'string' ? ' VALUE' : ''}${spec.multiple ? ' (repeatable)' : ''}`);
   return `cordon ${command.name}: ${command.summary}\nusage: cordon ${command.name} ${command.usage}\n${opts.length > 0 ? `options:\n${opts.join('\n')}\n` : ''}`;
-}
-
-async function cordonVersion(): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
-  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
 }

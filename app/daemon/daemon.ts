@@ -3,7 +3,6 @@
  * the store, keeps the inventory current, serves the control API on a private socket, and shuts
  * down cleanly on SIGTERM/SIGINT. Runs in the foreground; service managers supervise it.
  */
-import { readFileSync } from 'node:fs';
 import { CONTROL_PROTOCOL_VERSION, type ControlMethod, type CordonEvent, type DaemonStatus } from '../api/control.ts';
 import { CoreError } from '../api/errors.ts';
 import type { ApprovalAnswer } from '../api/approvals.ts';
@@ -29,6 +28,7 @@ import { CONTROL_API_STOP_REASON, startLifecycle } from './lifecycle.ts';
 import { managedStateOf } from '../sync/managedState.ts';
 import { createSyncClient, type SyncStatus } from '../sync/syncClient.ts';
 import { parseEventQuery, parseLocalActionRequest, parseMcpToolsChange } from './requests.ts';
+import { cordonVersion } from '../util/version.ts';
 
 const APPROVAL_ANSWERS: readonly ApprovalAnswer[] = ['allow-once', 'allow-always', 'deny', 'deny-always'];
 const DAY_MS = 24 * 3600_000;
@@ -56,7 +56,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   ensurePrivateDir(paths.runtimeDir);
   const lock = await acquireDaemonLock(paths);
   const startedAt = new Date();
-  const version = packageVersion();
+  const version = cordonVersion();
   let controlServer: Awaited<ReturnType<typeof startControlServer>> | null = null;
   const cleanups: (() => Promise<void> | void)[] = [() => lock.release()];
   try {
@@ -354,8 +354,6 @@ async function startConsole(
   }
 }
 
-
-
 /**
  * Start-up (module loading, schema compilation, the first scan) leaves garbage that V8's own
  * memory reducer collects only minutes later. With --expose-gc (bin/cordon.js gives it to the
@@ -372,12 +370,4 @@ function releaseStartupGarbage(): void {
     }
   };
   setTimeout(collect, STARTUP_GC_DELAY_MS).unref();
-}
-
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
 }

@@ -4,7 +4,6 @@
  * de-duplicates by event id), and the inventory (delta or snapshot). Failures back off
  * exponentially with jitter; everything that must survive a restart is in the daemon database.
  */
-import { readFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import type { Inventory } from '../api/inventory.ts';
 import type { Settings } from '../api/settings.ts';
@@ -24,6 +23,7 @@ import { BUFFER_POLICY, createOutbox, DEFAULT_OUTBOX_LIMITS, type OutboxLimits, 
 import { rekeyDevice } from './rekey.ts';
 import { isEnrolled, loadToken, readSyncState, TOKEN_ACCOUNT, updateSyncState, type SyncStateRow } from './state.ts';
 import { createFleetTransport, SyncCallError, type FleetTransport } from './transport.ts';
+import { cordonVersion } from '../util/version.ts';
 
 export type SyncSettings = Pick<Settings, 'fleetServerUrl' | 'enrollSecret' | 'enrollSecretFile' | 'syncIntervalSeconds' | 'mode'>;
 
@@ -119,7 +119,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
   const httpFetch = options.fetch ? null : createHttpFetch({ env: options.env ?? process.env });
   const fetchFn: FetchLike = options.fetch ?? (httpFetch as FetchLike);
   const outbox = createOutbox(db, options.limits ?? DEFAULT_OUTBOX_LIMITS);
-  const agentVersion = options.agentVersion ?? packageVersion();
+  const agentVersion = options.agentVersion ?? cordonVersion();
   let transport: FleetTransport | null = null;
   let lastTimeSync = 0;
   let timer: NodeJS.Timeout | null = null;
@@ -419,13 +419,5 @@ function safeUrl(text: string): string | null {
     return checkServerUrl(text);
   } catch {
     return null;
-  }
-}
-
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
   }
 }

@@ -2,7 +2,7 @@
  * `cordon audit ...`: query, verify, export (OCSF JSON lines or CSV) and prune the hash-chained
  * audit trail. Reads the database file directly (read-only), so it works with or without the daemon.
  */
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { once } from 'node:events';
@@ -19,6 +19,7 @@ import { verifyAudit } from '../../audit/verify.ts';
 import { loadSettings } from '../../config/settings.ts';
 import { openDatabase } from '../../store/database.ts';
 import { UsageError, flag, stringOption, writeJson, type Command, type CommandContext, type ParsedArgs } from '../command.ts';
+import { cordonVersion } from '../../util/version.ts';
 
 const query: Command = {
   name: 'audit query',
@@ -64,7 +65,7 @@ const exportCommand: Command = {
     if (ocsf === flag(args, 'csv')) throw new UsageError('choose one format: --ocsf or --csv');
     const filter = parseFilter(args);
     const out = stringOption(args, 'out');
-    const context = { productVersion: packageVersion(), hostname: hostname() };
+    const context = { productVersion: cordonVersion(), hostname: hostname() };
     const db = openAuditReadOnly(ctx.paths.databaseFile);
     let written = 0;
     try {
@@ -214,12 +215,4 @@ function fileOutput(file: string): Output {
       }
     },
   };
-}
-
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
 }

@@ -16,6 +16,7 @@ import { createHttpFetch } from '../../sync/httpFetch.ts';
 import { createSyncClient, type SyncClient, type SyncStatus } from '../../sync/syncClient.ts';
 import { silentLogger } from '../../util/log.ts';
 import { flag, stringOption, UsageError, writeJson, type Command, type CommandContext } from '../command.ts';
+import { cordonVersion } from '../../util/version.ts';
 
 const enroll: Command = {
   name: 'enroll',
@@ -37,7 +38,7 @@ const enroll: Command = {
     const fetch = createHttpFetch({ env: ctx.env });
     try {
       const keyManager = createAgentKeyManager({ keyStore, dataDir: ctx.paths.dataDir });
-      const enrolled = await enrollDevice({ db, keyManager, keyStore, serverUrl: server, secret, fetch, agentVersion: await versionOf() });
+      const enrolled = await enrollDevice({ db, keyManager, keyStore, serverUrl: server, secret, fetch, agentVersion: cordonVersion() });
       await keyManager.flush();
       if (flag(args, 'json')) writeJson(ctx.stdout, enrolled);
       else ctx.stdout.write(`enrolled with ${enrolled.serverUrl} as device ${enrolled.deviceId} (key ${enrolled.keyThumbprint})\n`);
@@ -90,7 +91,7 @@ async function withClient(ctx: CommandContext, fn: (client: SyncClient) => Promi
   const keyManager = createAgentKeyManager({ keyStore, dataDir: ctx.paths.dataDir });
   const client = createSyncClient({
     db, paths: ctx.paths, settings: () => report.effective, inventory: () => store.latestInventory(), keyManager, keyStore, log: silentLogger, env: ctx.env,
-    agentVersion: await versionOf(),
+    agentVersion: cordonVersion(),
   });
   try {
     return await fn(client);
@@ -142,12 +143,4 @@ function keyStoreFor(ctx: CommandContext): KeyStore {
 
 function missing(what: string): never {
   throw new UsageError(`${what} is required`);
-}
-
-async function versionOf(): Promise<string> {
-  try {
-    return (JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
 }

@@ -4,12 +4,12 @@
  * exit 1 when any step failed or IT manages Cordon (without --force).
  */
 import { homedir } from 'node:os';
-import { readFile } from 'node:fs/promises';
 import { currentUid, currentUsername, servicePlatform } from '../../service/host.ts';
 import { runCommand } from '../../service/runner.ts';
 import type { UninstallReport } from '../../service/uninstall.ts';
 import { flag, stringOption, writeJson, type Command } from '../command.ts';
 import { keyStoreFor, trustHost } from './identity.ts';
+import { cordonVersion } from '../../util/version.ts';
 
 const uninstall: Command = {
   name: 'uninstall',
@@ -30,7 +30,7 @@ const uninstall: Command = {
         service: platform ? { platform, env: ctx.env, run: runCommand, uid: currentUid(), username: currentUsername(ctx.env, process.platform) } : null,
         trust: trustHost(ctx),
         keyStore: () => keyStoreFor(ctx),
-        version: await versionOf(),
+        version: cordonVersion(),
       },
       { removeKeys: flag(args, 'remove-keys'), purge: flag(args, 'purge'), dryRun: flag(args, 'dry-run'), force: flag(args, 'force') },
     );
@@ -50,12 +50,4 @@ function print(stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, rep
   }
   out.write(`${report.message}\n`);
   if (report.hint) out.write(`hint: ${report.hint}\n`);
-}
-
-async function versionOf(): Promise<string> {
-  try {
-    return (JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
 }

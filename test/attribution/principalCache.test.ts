@@ -2,7 +2,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Inventory } from '../../app/api/inventory.ts';
@@ -91,7 +91,8 @@ test('a process that exits, or execs another program, is never answered from the
     assert.equal(before.attributed, true, before.reason);
     assert.notEqual(before.chain[0]?.exe, sleeper);
     shell.stdin!.write(`${sleeper}\n`);
-    await until(() => readlinkSync(`/proc/${shell.pid}/exe`) === sleeper, 'the exec');
+    // The exe link changes inside execve before the new arguments are in place: wait for both.
+    await until(() => readlinkSync(`/proc/${shell.pid}/exe`) === sleeper && readFileSync(`/proc/${shell.pid}/cmdline`).length > 0, 'the exec');
     const after = await attributor.attributePid(shell.pid!);
     assert.equal(after.chain[0]?.exe, sleeper, 'same pid and start time, new executable: a new principal');
     assert.deepEqual(after.chain[0]?.argv, [sleeper, '30']);

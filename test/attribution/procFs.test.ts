@@ -98,6 +98,22 @@ test('fixture /proc: the client socket -> curl, its chain up to the terminal ses
   }
 });
 
+test('fixture /proc: a process caught inside execve (exe set, cmdline empty) is named by comm and read again', async () => {
+  const root = fakeProcRoot();
+  try {
+    const source = createLinuxSource({ procRoot: root, uid: 1000, littleEndian: true, passwdFile: join(root, 'passwd') });
+    writeFileSync(join(root, '120', 'cmdline'), '');
+    assert.deepEqual((await source.readProcess(120))?.info.argv, ['curl (x) y']);
+    writeFileSync(join(root, '120', 'cmdline'), 'curl\0-s\0');
+    assert.deepEqual((await source.readProcess(120))?.info.argv, ['curl', '-s'], 'the half-done read was not cached');
+    assert.equal(source.counters().processReads, 2);
+    assert.deepEqual((await source.readProcess(120))?.info.argv, ['curl', '-s']);
+    assert.equal(source.counters().processCacheHits, 1, 'a complete read is cached');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('fixture /proc: unattributed outcomes carry a code and never throw', async () => {
   const root = fakeProcRoot();
   try {

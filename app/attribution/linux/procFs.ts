@@ -113,8 +113,13 @@ export function createProcReader(procRoot: string, users: UserNames = createUser
         const uid = status ? parseStatusUid(status.toString('utf8')) : null;
         const argv = cmdline ? parseCmdline(cmdline) : [];
         cached = { key, exe, argv: argv.length > 0 ? argv : [stat.comm], uid, user: uid === null ? null : users.name(uid) };
-        if (cache.size >= MAX_CACHE) cache.delete(cache.keys().next().value as string);
-        cache.set(key, cached);
+        // An empty cmdline with an executable is a process caught inside execve (the new image is
+        // in place, its arguments not yet): answer with its name, but read it again next time.
+        const midExec = argv.length === 0 && exe !== null;
+        if (!midExec) {
+          if (cache.size >= MAX_CACHE) cache.delete(cache.keys().next().value as string);
+          cache.set(key, cached);
+        }
       }
       const boot = bootTime();
       const info: ProcessInfo = {

@@ -6,7 +6,6 @@ import { parseArgs } from 'node:util';
 import { CoreError } from '../api/errors.ts';
 import { cordonPaths } from '../util/paths.ts';
 import { UsageError, type Command, type CommandContext, type ParsedArgs } from './command.ts';
-import { allCommands } from './commands/index.ts';
 import { cordonVersion } from '../util/version.ts';
 
 export async function main(argv: string[], overrides: Partial<CommandContext> = {}): Promise<number> {
@@ -18,10 +17,10 @@ export async function main(argv: string[], overrides: Partial<CommandContext> = 
     paths: overrides.paths ?? cordonPaths(env),
     cwd: overrides.cwd ?? process.cwd(),
   };
-  const commands = allCommands();
   const dashDash = argv.indexOf('--');
   const head = dashDash >= 0 ? argv.slice(0, dashDash) : argv;
   const rest = dashDash >= 0 ? argv.slice(dashDash + 1) : [];
+  const commands = await commandTable(head[0]);
 
   if (head.length === 0 || head[0] === 'help' || head[0] === '--help' || head[0] === '-h') {
     ctx.stdout.write(helpText(commands, head[1]));
@@ -63,6 +62,16 @@ export async function main(argv: string[], overrides: Partial<CommandContext> = 
     ctx.stderr.write(`cordon ${command.name}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return 1;
   }
+}
+
+/**
+ * The verbs to look in. `cordon daemon` loads its own module only: the long-running daemon does
+ * not keep every other verb's code (service installers, plist writers, uninstall, enrollment, the
+ * UI launcher) resident for days (issue 4's idle memory; bench/memory.bench.ts).
+ */
+async function commandTable(word: string | undefined): Promise<readonly Command[]> {
+  if (word === 'daemon') return (await import('./commands/daemon.ts')).daemonCommands;
+  return (await import('./commands/index.ts')).allCommands();
 }
 
 function findCommand(commands: readonly Command[], head: string[]): Command | undefined {

@@ -5,7 +5,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import type { SettingKey } from '../api/settings.ts';
-import { SETTINGS_PROPERTIES, SETTINGS_SCHEMA, MANAGED_SETTINGS_SCHEMA } from './schema.ts';
+import { SETTINGS_PROPERTIES } from './schema.ts';
 
 /** Friendlier text than the raw regular expression for keys whose pattern a user may trip on. */
 const PATTERN_HINTS: Partial<Record<SettingKey, string>> = {
@@ -21,11 +21,12 @@ const PATTERN_HINTS: Partial<Record<SettingKey, string>> = {
 
 const MAX_MESSAGES = 3;
 
-let validators: Map<SettingKey, ValidateFunction> | undefined;
+let ajv: Ajv2020 | undefined;
+const validators = new Map<SettingKey, ValidateFunction>();
 
 /** Returns null when `value` is valid for `key`, else a human message (never containing the value). */
 export function validateSettingValue(key: SettingKey, value: unknown): string | null {
-  const validate = compiled().get(key);
+  const validate = validatorFor(key);
   if (!validate) return 'unknown setting';
   if (validate(value)) return null;
   const messages = [...new Set((validate.errors ?? []).map((e) => describeError(key, e)))];
@@ -33,16 +34,21 @@ export function validateSettingValue(key: SettingKey, value: unknown): string | 
   return messages.length > MAX_MESSAGES ? `${shown}; and ${messages.length - MAX_MESSAGES} more` : shown || 'is invalid';
 }
 
-/** Compiles every validator once; also proves the published documents are valid schemas. */
-function compiled(): Map<SettingKey, ValidateFunction> {
-  if (validators) return validators;
-  const ajv = new Ajv2020({ strict: true, allErrors: true, useDefaults: false, coerceTypes: false });
-  ajv.compile(SETTINGS_SCHEMA);
-  ajv.compile(MANAGED_SETTINGS_SCHEMA);
-  const map = new Map<SettingKey, ValidateFunction>();
-  for (const [key, schema] of Object.entries(SETTINGS_PROPERTIES)) map.set(key as SettingKey, ajv.compile(schema));
-  validators = map;
-  return map;
+/**
+ * Each key's validator, compiled the first time that key is checked: a daemon reads a handful of
+ * keys, and compiling all of them (ajv generates and optimizes code for each) cost it some 8 MB
+ * resident for as long as it runs (issue 4's idle memory). test/config/schema.test.ts proves the
+ * whole published documents are valid schemas.
+ */
+function validatorFor(key: SettingKey): ValidateFunction | undefined {
+  let validate = validators.get(key);
+  if (validate) return validate;
+  const schema = Object.hasOwn(SETTINGS_PROPERTIES, key) ? SETTINGS_PROPERTIES[key] : undefined;
+  if (schema === undefined) return undefined;
+  ajv ??= new Ajv2020({ strict: true, allErrors: true, useDefaults: false, coerceTypes: false });
+  validate = ajv.compile(schema);
+  validators.set(key, validate);
+  return validate;
 }
 
 function describeError(key: SettingKey, error: ErrorObject): string {

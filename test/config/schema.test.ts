@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { SETTING_KEYS, SECRET_SETTING_KEYS } from '../../app/api/settings.ts';
 import { MANAGED_SETTINGS_SCHEMA, SETTINGS_PROPERTIES, SETTINGS_SCHEMA, isSettingKey, settingsDefaults } from '../../app/config/schema.ts';
 import { validateSettingValue } from '../../app/config/validate.ts';
@@ -21,6 +22,15 @@ describe('settings schema', () => {
     for (const key of ['mode', 'protectScope', 'caDistribution', 'logLevel', 'approvalTimeoutAction'] as const) {
       assert.ok('enum' in SETTINGS_PROPERTIES[key], `${key} is a closed set`);
     }
+  });
+
+  it('publishes valid documents: both schemas compile under strict draft 2020-12 and accept the defaults', () => {
+    const ajv = new Ajv2020({ strict: true, allErrors: true });
+    const defaults = settingsDefaults();
+    assert.equal(ajv.compile(SETTINGS_SCHEMA)(defaults), true);
+    const managed = ajv.compile(MANAGED_SETTINGS_SCHEMA);
+    assert.equal(managed({ mode: 'enforce', Defaults: defaults }), true);
+    assert.equal(managed({ mode: 'sometimes' }), false);
   });
 
   it('accepts every default under its own schema', () => {

@@ -6,7 +6,7 @@
 // (bin/cordon.js); restarts, what users run after that, are measured REPS times, interleaved with
 // the same restart without the daemon's Node flags and without the compile cache, so each row's
 // difference to the first restart row is what that measure saves. A last row is the same restart
-// idle again after LOAD_REQUESTS requests through its proxy (a leak shows there). Target: idle
+// idle again (AFTER_LOAD_SETTLE_MS) after LOAD_REQUESTS requests through its proxy (a leak shows there). Target: idle
 // RSS <= 80 MB.
 // Not measured here: the lazily loaded modules (secretlint, node-forge, the plist parser) stay out
 // of an idle daemon on every row; their share is in the report of the change that made them lazy.
@@ -28,6 +28,8 @@ const CORDON_BIN = fileURLToPath(new URL('../bin/cordon.js', import.meta.url));
 const TARGET_MB = 80;
 /** How long the daemon sits idle after start-up (inventory scanned, proxy up) before it is measured. */
 const SETTLE_MS = 6000;
+/** After load, idle long enough for the daemon to see that the burst has ended (two of its 5 s checks) and collect. */
+const AFTER_LOAD_SETTLE_MS = 12_000;
 /** Readings per daemon, SAMPLE_EVERY_MS apart after settling; their median is the daemon's figure. */
 const SAMPLES = 3;
 const SAMPLE_EVERY_MS = 500;
@@ -84,7 +86,7 @@ export async function run(): Promise<void> {
         const m = med(v.name);
         return row(`cordon daemon, ${v.name}`, m.nodeFlags, m.memory, i === 0 ? `<= ${TARGET_MB} MB` : '');
       }),
-      row(`cordon daemon, restart, idle again after ${LOAD_REQUESTS} proxied requests`, loaded.nodeFlags, loaded.memory, ''),
+      row(`cordon daemon, restart, idle ${AFTER_LOAD_SETTLE_MS / 1000} s after ${LOAD_REQUESTS} proxied requests`, loaded.nodeFlags, loaded.memory, ''),
     ]);
     const s = runs.get(VARIANTS[0]?.name ?? '')?.at(-1)?.status ?? first.status;
     process.stdout.write(`daemon state when measured: proxy ${s.proxy ? s.proxy.url : 'NOT LISTENING'}, policy ${s.policy.rules} rules (${s.policy.problems} problems), ${s.inventory.agents} agents and ${s.inventory.mcpServers} MCP servers, watching ${s.watcher.paths} paths, keychain ${s.keychain.available ? 'available' : 'UNAVAILABLE'}\n`);
@@ -142,7 +144,7 @@ async function measureDaemon(fixture: McpFixture, cordonHome: string, extraEnv: 
   if (status.pid !== child.pid) throw new Error(`the daemon answering (pid ${status.pid}) is not the one started (pid ${child.pid})`);
   if (!status.proxy) throw new Error(`the daemon's proxy is not listening: ${output}`);
   if (requests > 0) await sendThroughProxy(status.proxy.url, requests);
-  const memory = await settle(status.pid);
+  const memory = await settle(status.pid, requests > 0 ? AFTER_LOAD_SETTLE_MS : SETTLE_MS);
   // What the daemon really runs with: node's own options, between the node binary and the script.
   const argv = readFileSync(`/proc/${status.pid}/cmdline`, 'utf8').split('\0');
   const nodeFlags = argv.slice(1, Math.max(1, argv.findIndex((a) => a.endsWith('cordon.js'))));
@@ -198,9 +200,9 @@ async function callStatus(socketPath: string): Promise<DaemonStatus | null> {
   }
 }
 
-/** Waits SETTLE_MS, then the median of SAMPLES readings of /proc/<pid>/status. */
-async function settle(pid: number): Promise<Memory> {
-  await sleep(SETTLE_MS);
+/** Waits `idleMs`, then the median of SAMPLES readings of /proc/<pid>/status. */
+async function settle(pid: number, idleMs = SETTLE_MS): Promise<Memory> {
+  await sleep(idleMs);
   const samples: Memory[] = [];
   for (let i = 0; i < SAMPLES; i++) {
     if (i > 0) await sleep(SAMPLE_EVERY_MS);

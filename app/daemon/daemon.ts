@@ -34,6 +34,8 @@ const APPROVAL_ANSWERS: readonly ApprovalAnswer[] = ['allow-once', 'allow-always
 const DAY_MS = 24 * 3600_000;
 /** When start-up garbage is collected, after the daemon reports it has started. */
 const STARTUP_GC_DELAY_MS = 3000;
+/** How often the daemon looks whether a burst of work has ended (see releaseGarbage). */
+const IDLE_GC_CHECK_MS = 5000;
 
 export type DaemonOptions = Readonly<{
   paths: CordonPaths;
@@ -71,7 +73,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     });
     cleanups.unshift(() => audit.flush());
     const consoleListeners = new Set<(event: CordonEvent) => void>();
+    let published = 0;
     const publish = (events: readonly CordonEvent[]): void => {
+      published += events.length;
       for (const event of events) {
         controlServer?.publish(event);
         for (const listener of consoleListeners) listener(event);
@@ -308,7 +312,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     consoleUrl = await startConsole(handlers, consoleListeners, paths, log, cleanups);
     publish([store.append('daemon.started', `daemon started (pid ${process.pid}, version ${version})`, { pid: process.pid, version })]);
     log.info('daemon started', { pid: process.pid, socket: paths.socketPath, database: paths.databaseFile, agents: watcher.current()?.agents.length ?? 0, mcpServers: watcher.current()?.mcpServers.length ?? 0 });
-    releaseStartupGarbage();
+    cleanups.push(releaseGarbage(() => published));
     return { stop, stopped };
   } catch (error) {
     for (const cleanup of cleanups) await Promise.resolve().then(cleanup).catch(() => undefined);
@@ -357,11 +361,13 @@ async function startConsole(
 /**
  * Start-up (module loading, schema compilation, the first scan) leaves garbage that V8's own
  * memory reducer collects only minutes later. With --expose-gc (bin/cordon.js gives it to the
- * daemon), one memory-reducing collection shortly after start-up returns it (bench/memory.bench.ts).
+ * daemon), one memory-reducing collection shortly after start-up returns it, and another one after
+ * each burst of work (proxied requests, hook and MCP decisions: each publishes an event) once a
+ * check interval passes with no new event (bench/memory.bench.ts). Returns what stops the checks.
  */
-function releaseStartupGarbage(): void {
+function releaseGarbage(activity: () => number): () => void {
   const gc = (globalThis as { gc?: (options: { type: 'major'; execution: 'async'; flavor: 'last-resort' }) => Promise<void> | void }).gc;
-  if (typeof gc !== 'function') return;
+  if (typeof gc !== 'function') return () => undefined;
   const collect = (): void => {
     try {
       void Promise.resolve(gc({ type: 'major', execution: 'async', flavor: 'last-resort' })).catch(() => undefined);
@@ -369,5 +375,23 @@ function releaseStartupGarbage(): void {
       // Only memory is at stake: never a reason to stop the daemon.
     }
   };
-  setTimeout(collect, STARTUP_GC_DELAY_MS).unref();
+  const startup = setTimeout(collect, STARTUP_GC_DELAY_MS);
+  startup.unref();
+  let seen = activity();
+  let busy = false;
+  const idleCheck = setInterval(() => {
+    const now = activity();
+    if (now !== seen) {
+      seen = now;
+      busy = true;
+    } else if (busy) {
+      busy = false;
+      collect();
+    }
+  }, IDLE_GC_CHECK_MS);
+  idleCheck.unref();
+  return () => {
+    clearTimeout(startup);
+    clearInterval(idleCheck);
+  };
 }

@@ -20,6 +20,7 @@ import { createRouter, type Route } from './http/router.ts';
 import type { FleetStore } from './store/fleetStore.ts';
 import { syncRoutes } from './sync/routes.ts';
 import { cordonVersion } from '../app/util/version.ts';
+import { clientAddress, parseTrustedProxies, type TrustedProxies } from './http/clientAddress.ts';
 
 export type FleetServerOptions = Readonly<{
   store: FleetStore;
@@ -34,6 +35,8 @@ export type FleetServerOptions = Readonly<{
   clock?: () => number;
   /** The built web console (`npm run build:console`); default dist/console in the repository. */
   consoleDir?: string;
+  /** Reverse proxies whose X-Forwarded-For is believed (`--trusted-proxy`); default none. */
+  trustedProxies?: TrustedProxies;
 }>;
 
 /** Where `npm run build:console` writes the web console. */
@@ -57,6 +60,7 @@ export function createFleetServer(options: FleetServerOptions): FleetServer {
   const rekeyVerifier = createDpopVerifier({ replayCache: store.dpop.replayCache, clock });
   const guard = createAdminGuard({ accounts: store.accounts, credentials: store.credentials });
   const consoleDir = options.consoleDir ?? DEFAULT_CONSOLE_DIR;
+  const trustedProxies = options.trustedProxies ?? parseTrustedProxies([]);
   const routes: Route[] = [
     {
       method: 'GET',
@@ -87,7 +91,7 @@ export function createFleetServer(options: FleetServerOptions): FleetServer {
         return;
       }
       const { handler, params } = router.match(req.method ?? 'GET', url.pathname);
-      await handler({ req, res, url, publicUrl, params, now: clock(), log });
+      await handler({ req, res, url, publicUrl, params, clientAddress: clientAddress(req, trustedProxies), now: clock(), log });
     } catch (error) {
       if (error instanceof HttpError) {
         sendError(res, error.status, error.code, error.message, error.headers, error.problems);

@@ -12,6 +12,7 @@ import type { Readable, Writable } from 'node:stream';
 import { CoreError } from '../app/api/errors.ts';
 import { createLogger, type Logger, type LogLevel } from '../app/util/log.ts';
 import { createFleetServer } from './app.ts';
+import { parseTrustedProxies, type TrustedProxies } from './http/clientAddress.ts';
 import { openFleetStore, parseDatabaseLocation, type DatabaseLocation, type FleetStore } from './store/fleetStore.ts';
 
 export type CliIo = Readonly<{ stdout: Writable; stderr: Writable; env: NodeJS.ProcessEnv; /** Where `user create|password` read the password when no --password-file is given. */ stdin?: Readable & { isTTY?: boolean } }>;
@@ -22,7 +23,8 @@ const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 const USAGE = `usage: npm run server -- <command> [options]
 
-  serve [--db DB] [--port N] [--host ADDR] [--workers N] [--public-url URL] [--tls-cert FILE --tls-key FILE] [--log-level LEVEL]
+  serve [--db DB] [--port N] [--host ADDR] [--workers N] [--public-url URL] [--tls-cert FILE --tls-key FILE]
+        [--trusted-proxies LIST] [--log-level LEVEL]
   enroll-secret create [--db DB] [--label TEXT] [--expires-days N] [--max-uses N] [--json]
   enroll-secret list [--db DB] [--json]
   enroll-secret revoke ID [--db DB]
@@ -38,6 +40,9 @@ first line of standard input (pipe it in; it never goes on the command line).
 DB is sqlite:PATH (default ${DEFAULT_DB}) or postgres://USER:PASSWORD@HOST:PORT/NAME;
 CORDON_FLEET_DB sets it without putting a password on the command line. --workers N runs N server
 processes on one port (one per core); they share everything through the database.
+--trusted-proxies (or CORDON_FLEET_TRUSTED_PROXIES) lists the reverse proxies in front of the
+server, as IP addresses or CIDR ranges separated by commas: for requests from them, the sign-in
+rate limit and the logs use the client address in X-Forwarded-For.
 `;
 
 const DB_OPTION = { db: { type: 'string' } } as const;
@@ -50,7 +55,7 @@ export async function runServerCli(argv: readonly string[], io: CliIo): Promise<
       io.stdout.write(USAGE);
       return verb === undefined ? 2 : 0;
     }
-    if (verb === 'serve') return await serve(parse(argv.slice(1), { ...DB_OPTION, port: { type: 'string' }, host: { type: 'string' }, 'public-url': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'log-level': { type: 'string' }, workers: { type: 'string' } }), io);
+    if (verb === 'serve') return await serve(parse(argv.slice(1), { ...DB_OPTION, port: { type: 'string' }, host: { type: 'string' }, 'public-url': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'log-level': { type: 'string' }, workers: { type: 'string' }, 'trusted-proxies': { type: 'string' } }), io);
     if (verb === 'enroll-secret' && sub === 'create') {
       const a = parse(argv.slice(2), { ...DB_OPTION, label: { type: 'string' }, 'expires-days': { type: 'string' }, 'max-uses': { type: 'string' }, json: { type: 'boolean' } });
       return await withStore(a, io, async (store) => {
@@ -234,13 +239,19 @@ async function serve(a: Parsed, io: CliIo): Promise<number> {
   const keyFile = str(a.values['tls-key']);
   if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   const tls = certFile && keyFile ? { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') } : undefined;
+  let trustedProxies: TrustedProxies;
+  try {
+    trustedProxies = parseTrustedProxies((str(a.values['trusted-proxies']) ?? io.env.CORDON_FLEET_TRUSTED_PROXIES ?? '').split(','));
+  } catch (error) {
+    throw new UsageError(`--trusted-proxies: ${(error as Error).message}`);
+  }
   const location = parseDatabaseLocation(databaseOf(a, io));
   const workers = intOption(a.values.workers, 'workers', 1, 64) ?? 1;
   if (workers > 1 && cluster.isPrimary) return supervise(workers, location, log);
   if (cluster.isWorker) process.once('disconnect', () => process.exit(0)); // the primary is gone
   const store = await openFleetStore(location, { log });
   const publicUrl = str(a.values['public-url']);
-  const fleet = createFleetServer({ store, log, ...(publicUrl ? { publicUrl } : {}), ...(tls ? { tls } : {}) });
+  const fleet = createFleetServer({ store, log, trustedProxies, ...(publicUrl ? { publicUrl } : {}), ...(tls ? { tls } : {}) });
   let url: string;
   try {
     url = await fleet.listen(port, host);
@@ -248,7 +259,7 @@ async function serve(a: Parsed, io: CliIo): Promise<number> {
     await store.close();
     throw new CoreError('ERR_INTERNAL', `cannot listen on ${host}:${port}: ${(error as Error).message}`, { cause: error });
   }
-  log.info('listening', { url, port: Number(new URL(url).port), database: store.description, pid: process.pid });
+  log.info('listening', { url, port: Number(new URL(url).port), database: store.description, pid: process.pid, trustedProxies: trustedProxies.size });
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {

@@ -112,7 +112,7 @@ export function sessionRoutes(deps: Readonly<{ accounts: Accounts; guard: AdminG
         const username = c.string(body, 'username', { min: 1, max: 64 });
         const password = c.string(body, 'password', { min: 1, max: 1024 });
         if (!c.ok || typeof username !== 'string' || typeof password !== 'string') throw new HttpError(400, 'invalid_request', 'the body must be {"username": "...", "password": "..."}', { problems: c.problems });
-        const address = ctx.req.socket.remoteAddress ?? 'unknown';
+        const address = ctx.clientAddress;
         let outcome;
         try {
           outcome = await accounts.signIn(username, password, address, ctx.now);

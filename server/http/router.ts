@@ -14,6 +14,8 @@ export type RequestContext = Readonly<{
   /** The full URL the client addressed, for DPoP htu checks. */
   publicUrl: string;
   params: Readonly<Record<string, string>>;
+  /** The client's address: the TCP peer, or the forwarded client when the peer is a trusted proxy (clientAddress.ts). */
+  clientAddress: string;
   now: number;
   log: Logger;
 }>;

@@ -17,6 +17,7 @@ import { createSigner, type Signer } from '../../app/identity/signer.ts';
 import { silentLogger } from '../../app/util/log.ts';
 import { createFleetServer, type FleetServer } from '../../server/app.ts';
 import { openFleetStore, type DatabaseLocation, type FleetStore } from '../../server/store/fleetStore.ts';
+import type { TrustedProxies } from '../../server/http/clientAddress.ts';
 import { craft, craftKey, type CraftKey } from '../identity/dpopCraft.ts';
 import { postgresSkipReason, startPostgres, type PostgresHandle } from '../helpers/postgres.ts';
 
@@ -41,9 +42,18 @@ export async function freshLocation(backend: Backend, createPgDatabase?: () => P
   return { location: { kind: 'sqlite', file: join(dir, 'fleet.db') }, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export async function startTestServer(location: DatabaseLocation, options: Readonly<{ clock?: () => number; cleanup?: () => void; consoleDir?: string }> = {}): Promise<TestServer> {
+export async function startTestServer(
+  location: DatabaseLocation,
+  options: Readonly<{ clock?: () => number; cleanup?: () => void; consoleDir?: string; trustedProxies?: TrustedProxies }> = {},
+): Promise<TestServer> {
   const store = await openFleetStore(location);
-  const fleet = createFleetServer({ store, log: silentLogger, ...(options.clock ? { clock: options.clock } : {}), ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}) });
+  const fleet = createFleetServer({
+    store,
+    log: silentLogger,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
+    ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
+  });
   const url = await fleet.listen(0);
   const { token: adminToken } = await store.credentials.createAdminToken('test', Date.now());
   const { secret: enrollSecret } = await store.credentials.createEnrollSecret({ label: 'test' }, Date.now());

@@ -8,7 +8,7 @@ const nativeModules = ['better-sqlite3', '@napi-rs/keyring', 'chokidar'];
 const why = 'see docs/ARCHITECTURE.md "Process boundaries"';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'test-results/**', 'bench-results/**', 'native-config/**', 'build/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'test-results/**', 'bench-results/**', 'native-config/**', 'build/**', 'app/**/generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,11 +1,15 @@
 /**
- * Validates one setting value against its schema (ajv, draft 2020-12), key by key, so one bad key
+ * Validates one setting value against its schema (draft 2020-12), key by key, so one bad key
  * never discards the good keys beside it. Messages describe the rule broken, never the value.
+ * The validators are ajv's code generated from schema.ts ahead of time
+ * (scripts/generate-validators.ts), so the daemon neither loads ajv nor compiles schemas.
  */
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import type { SettingKey } from '../api/settings.ts';
-import { SETTINGS_PROPERTIES } from './schema.ts';
+import * as generated from './generated/settingValidators.js';
+
+/** One validator per key; the type fails to check when a key has none. */
+const VALIDATORS: Readonly<Record<SettingKey, ValidateFunction>> = generated;
 
 /** Friendlier text than the raw regular expression for keys whose pattern a user may trip on. */
 const PATTERN_HINTS: Partial<Record<SettingKey, string>> = {
@@ -21,34 +25,14 @@ const PATTERN_HINTS: Partial<Record<SettingKey, string>> = {
 
 const MAX_MESSAGES = 3;
 
-let ajv: Ajv2020 | undefined;
-const validators = new Map<SettingKey, ValidateFunction>();
-
 /** Returns null when `value` is valid for `key`, else a human message (never containing the value). */
 export function validateSettingValue(key: SettingKey, value: unknown): string | null {
-  const validate = validatorFor(key);
+  const validate = Object.hasOwn(VALIDATORS, key) ? VALIDATORS[key] : undefined;
   if (!validate) return 'unknown setting';
   if (validate(value)) return null;
   const messages = [...new Set((validate.errors ?? []).map((e) => describeError(key, e)))];
   const shown = messages.slice(0, MAX_MESSAGES).join('; ');
   return messages.length > MAX_MESSAGES ? `${shown}; and ${messages.length - MAX_MESSAGES} more` : shown || 'is invalid';
-}
-
-/**
- * Each key's validator, compiled the first time that key is checked: a daemon reads a handful of
- * keys, and compiling all of them (ajv generates and optimizes code for each) cost it some 8 MB
- * resident for as long as it runs (issue 4's idle memory). test/config/schema.test.ts proves the
- * whole published documents are valid schemas.
- */
-function validatorFor(key: SettingKey): ValidateFunction | undefined {
-  let validate = validators.get(key);
-  if (validate) return validate;
-  const schema = Object.hasOwn(SETTINGS_PROPERTIES, key) ? SETTINGS_PROPERTIES[key] : undefined;
-  if (schema === undefined) return undefined;
-  ajv ??= new Ajv2020({ strict: true, allErrors: true, useDefaults: false, coerceTypes: false });
-  validate = ajv.compile(schema);
-  validators.set(key, validate);
-  return validate;
 }
 
 function describeError(key: SettingKey, error: ErrorObject): string {

@@ -4,8 +4,8 @@
  * for bad input: a malformed policy is a value, not a crash.
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject } from 'ajv/dist/2020.js';
+import { validate as validatePolicySchema } from './generated/policyValidator.js';
 import type { PolicyDocument, PolicyProblem } from '../api/policy.ts';
 import { FLAG_CODES } from '../api/policy.ts';
 import { checkPolicyDocument, type DocPath, type RawProblem } from './checks.ts';
@@ -41,8 +41,6 @@ const PATTERN_HINTS: Readonly<Record<string, string>> = {
   methods: 'must be an HTTP method such as GET',
   paths: 'must start with "/" (or "*") and contain no spaces',
 };
-
-let validator: ValidateFunction | undefined;
 
 /** At most this many problems are reported per source (a hostile file could produce millions). */
 const MAX_PROBLEMS = 200;
@@ -86,7 +84,8 @@ export function parsePolicyValue(value: unknown, file: string): ParseResult {
 
 function validate(value: unknown, file: string, locate: Locator, earlier: PolicyProblem[]): ParseResult {
   if (value === null || value === undefined) return fail([...earlier, problem(file, locate([]), [], 'error', 'the policy is empty: it needs at least "version: 1"')]);
-  const validateFn = (validator ??= new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true, verbose: true }).compile(POLICY_SCHEMA));
+  // ajv's code generated from POLICY_SCHEMA ahead of time (scripts/generate-validators.ts).
+  const validateFn = validatePolicySchema;
   const ruleIdOf = (path: DocPath): string | undefined => ruleId(value, path);
   const mk = (p: RawProblem): PolicyProblem => problem(file, locate(p.path, p.atKey), p.path, p.severity, p.message, ruleIdOf(p.path));
   const schemaValid = validateFn(value);

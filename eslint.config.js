@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
-const nativeModules = ['better-sqlite3', '@napi-rs/keyring', 'chokidar'];
+const nativeModules = ['better-sqlite3', '@napi-rs/keyring'];
 const why = 'see docs/ARCHITECTURE.md "Process boundaries"';
 
 export default tseslint.config(

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 // Usage: node scripts/check-boundaries.ts [ROOT]   (ROOT defaults to the repository)
 const root = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..'));
 const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
-const NATIVE = new Set(['better-sqlite3', '@napi-rs/keyring', 'chokidar']);
+const NATIVE = new Set(['better-sqlite3', '@napi-rs/keyring']);
 const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 type Violation = { file: string; spec: string; rule: string };

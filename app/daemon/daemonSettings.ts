@@ -3,11 +3,11 @@
  * managed file changes (no restart), and every reload that changes something is recorded with
  * the keys that changed. Problems are reported, never hidden.
  */
-import { watch, type FSWatcher } from 'chokidar';
 import type { SettingsReport, Settings } from '../api/settings.ts';
 import { loadSettings } from '../config/settings.ts';
 import type { CordonPaths } from '../util/paths.ts';
 import type { Logger } from '../util/log.ts';
+import { watchPaths, type PathWatcher } from '../util/pathWatch.ts';
 
 export type DaemonSettingsView = Readonly<{
   mode: Settings['mode'];
@@ -36,7 +36,7 @@ export async function watchSettings(options: Readonly<{
   let report = await load();
   logProblems(report, log);
 
-  let watcher: FSWatcher | null = null;
+  let watcher: PathWatcher | null = null;
   const files = (r: SettingsReport): string[] => [r.files.user, ...r.files.managed.paths].filter((p) => !p.startsWith('HK'));
   let timer: NodeJS.Timeout | null = null;
 
@@ -53,12 +53,13 @@ export async function watchSettings(options: Readonly<{
     }
   };
 
-  watcher = watch(files(report), { ignoreInitial: true, depth: 0, atomic: false, ignorePermissionErrors: true });
-  watcher.on('all', (event, path) => {
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => void reload(`${event} ${path}`).catch((error) => log.error('settings reload failed', { error })), 50);
+  watcher = watchPaths(files(report), {
+    onChange: (path, detail) => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => void reload(`${detail} ${path}`).catch((error) => log.error('settings reload failed', { error })), 50);
+    },
+    onError: (error, path) => log.warn('settings watcher error', { error, path }),
   });
-  watcher.on('error', (error) => log.warn('settings watcher error', { error }));
 
   return {
     current: () => view(report),

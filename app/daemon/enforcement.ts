@@ -4,7 +4,6 @@
  * writes one audit event per request or tunnel. Keys and the CA come from the OS keychain; when
  * it is unreachable the proxy still runs, and inspection and DPoP fail closed.
  */
-import { watch, type FSWatcher } from 'chokidar';
 import type { ApprovalSubject } from '../api/approvals.ts';
 import type { CordonEvent, LocalActionRequest, LocalActionResult, McpToolsChange } from '../api/control.ts';
 import type { Decision, DecisionReason, EgressRequest, Principal } from '../api/enforcement.ts';
@@ -35,6 +34,7 @@ import type { ProxyEvent, ProxyHooks, RunningProxy } from '../proxy/types.ts';
 import { CoreError } from '../api/errors.ts';
 import type { CordonPaths } from '../util/paths.ts';
 import type { Logger } from '../util/log.ts';
+import { watchPaths, type PathWatcher } from '../util/pathWatch.ts';
 import type { SettingsWatch } from './daemonSettings.ts';
 import { join } from 'node:path';
 
@@ -100,12 +100,13 @@ export async function startEnforcement(options: EnforcementOptions): Promise<Enf
   cleanups.push(async () => identity.keyManager?.flush());
 
   let loaded: LoadedPolicy = await loadPolicy();
-  let policyWatcher: FSWatcher | null = null;
+  let policyWatcher: PathWatcher | null = null;
   const watchPolicy = (files: readonly string[]): void => {
     if (policyWatcher) void policyWatcher.close();
-    policyWatcher = watch([...files], { ignoreInitial: true, depth: 0, atomic: false, ignorePermissionErrors: true });
-    policyWatcher.on('all', (event, path) => void reloadPolicy(`${event} ${path}`));
-    policyWatcher.on('error', (error) => log.warn('policy watcher error', { error }));
+    policyWatcher = watchPaths(files, {
+      onChange: (path, detail) => void reloadPolicy(`${detail} ${path}`),
+      onError: (error, path) => log.warn('policy watcher error', { error, path }),
+    });
   };
   watchPolicy(loaded.watchPaths);
   cleanups.push(async () => policyWatcher?.close());

@@ -4,8 +4,6 @@
  * shortly after any change. Each change becomes an event in the store within one transaction.
  * A slow periodic rescan backs up the watcher (missed events, inotify limits).
  */
-import { statSync } from 'node:fs';
-import { watch, type FSWatcher } from 'chokidar';
 import type { CordonEvent } from '../api/control.ts';
 import type { Inventory } from '../api/inventory.ts';
 import type { DiscoveryContextInput } from '../discovery/context.ts';
@@ -13,6 +11,7 @@ import { diffInventories } from '../discovery/diff.ts';
 import { scanWithWatchPaths } from '../discovery/scan.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import type { Logger } from '../util/log.ts';
+import { watchPaths, type PathWatcher } from '../util/pathWatch.ts';
 
 export type InventoryWatcherOptions = Readonly<{
   store: EventStore;
@@ -43,11 +42,11 @@ export async function startInventoryWatcher(options: InventoryWatcherOptions): P
   const { store, log } = options;
   const debounceMs = options.debounceMs ?? 60;
   let inventory: Inventory | null = store.latestInventory();
-  // Two watchers: existing directories are watched one level deep (a PATH dir, an extensions
-  // dir), everything else (files, paths that do not exist yet) with no depth limit, so chokidar
-  // follows a missing path down as its parent directories appear.
-  const watchers: Record<WatchKind, FSWatcher | null> = { dir: null, path: null };
-  let watched = new Map<string, WatchKind>();
+  // Existing directories are watched one level deep (a PATH dir, an extensions dir), files for
+  // themselves, and a path that does not exist yet from its nearest existing parent, following it
+  // down as the directories appear (app/util/pathWatch.ts).
+  let watcher: PathWatcher | null = null;
+  let watched = new Set<string>();
   let scans = 0;
   let lastScanMs: number | null = null;
   let lastChangeAt: string | null = null;
@@ -100,24 +99,15 @@ export async function startInventoryWatcher(options: InventoryWatcherOptions): P
 
   const updateWatchSet = (paths: readonly string[]): void => {
     if (!options.watch || closed) return;
-    const next = new Map(paths.map((p) => [p, watchKind(p)]));
-    for (const kind of ['dir', 'path'] as const) {
-      const want = [...next].filter(([, k]) => k === kind).map(([p]) => p);
-      const had = [...watched].filter(([, k]) => k === kind).map(([p]) => p);
-      const added = want.filter((p) => watched.get(p) !== kind);
-      const removed = had.filter((p) => next.get(p) !== kind);
-      let watcher = watchers[kind];
-      if (!watcher) {
-        if (added.length === 0) continue;
-        watcher = watch(added, { ignoreInitial: true, persistent: true, atomic: false, ignorePermissionErrors: true, ...(kind === 'dir' ? { depth: 0 } : {}) });
-        watcher.on('all', (event, path) => schedule(`${event} ${path}`));
-        watcher.on('error', (error) => log.warn('file watcher error; periodic rescans continue', { error }));
-        watchers[kind] = watcher;
-        continue;
-      }
-      if (added.length > 0) watcher.add(added);
-      if (removed.length > 0) watcher.unwatch(removed);
-    }
+    const next = new Set(paths);
+    const added = paths.filter((p) => !watched.has(p));
+    const removed = [...watched].filter((p) => !next.has(p));
+    watcher ??= watchPaths([], {
+      onChange: (path, detail) => schedule(`${detail} ${path}`),
+      onError: (error, path) => log.warn('a path cannot be watched; periodic rescans cover it', { error, path }),
+    });
+    if (added.length > 0) watcher.add(added);
+    if (removed.length > 0) watcher.unwatch(removed);
     watched = next;
   };
 
@@ -134,17 +124,7 @@ export async function startInventoryWatcher(options: InventoryWatcherOptions): P
       clearInterval(periodic);
       if (timer) clearTimeout(timer);
       await running?.catch(() => undefined);
-      await Promise.all([watchers.dir?.close(), watchers.path?.close()]);
+      await watcher?.close();
     },
   };
-}
-
-type WatchKind = 'dir' | 'path';
-
-function watchKind(path: string): WatchKind {
-  try {
-    return statSync(path).isDirectory() ? 'dir' : 'path';
-  } catch {
-    return 'path';
-  }
 }

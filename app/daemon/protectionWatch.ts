@@ -5,7 +5,6 @@
  * protection.drifted; agents IT asks to protect are protected, and re-protected after drift, in
  * the configured scope. Everything is recorded; nothing here throws into the daemon.
  */
-import { watch, type FSWatcher } from 'chokidar';
 import type { Inventory } from '../api/inventory.ts';
 import type { Settings } from '../api/settings.ts';
 import type { ProtectionState } from '../api/sync.ts';
@@ -13,6 +12,7 @@ import { protectSettingsFor } from '../protect/hookCommand.ts';
 import { protectAgent, protectContext, protectionState } from '../protect/protect.ts';
 import { PROTECT_AGENTS, type ProtectAgent } from '../protect/types.ts';
 import type { Logger } from '../util/log.ts';
+import { watchPaths, type PathWatcher } from '../util/pathWatch.ts';
 import type { CordonPaths } from '../util/paths.ts';
 
 export type ProtectionWatchOptions = Readonly<{
@@ -44,17 +44,17 @@ export function startProtectionWatch(options: ProtectionWatchOptions): Protectio
   let overall: ProtectionState = 'unknown';
   let running: Promise<void> | null = null;
   // The agents' settings files Cordon protects are watched, so drift is seen at once.
-  let watcher: FSWatcher | null = null;
+  let watcher: PathWatcher | null = null;
   const watched = new Set<string>();
   const watchFiles = (files: readonly string[]): void => {
     const added = files.filter((f) => !watched.has(f));
     if (added.length === 0) return;
     for (const f of added) watched.add(f);
-    if (!watcher) {
-      watcher = watch(added, { ignoreInitial: true, atomic: false, ignorePermissionErrors: true });
-      watcher.on('all', () => void check('agent settings changed'));
-      watcher.on('error', (error) => options.log.warn('protection watcher error', { error }));
-    } else watcher.add(added);
+    watcher ??= watchPaths([], {
+      onChange: () => void check('agent settings changed'),
+      onError: (error, path) => options.log.warn('protection watcher error', { error, path }),
+    });
+    watcher.add(added);
   };
 
   const checkOnce = async (reason: string): Promise<void> => {

@@ -488,6 +488,33 @@ test('a viewer sees no admin actions, and a PUT forged from the page is refused'
   }
 });
 
+test('an idle session warns two minutes ahead; "Stay signed in" keeps it; otherwise it ends, on the server too', { skip, timeout: 60_000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+  try {
+    await context.clock.install({ time: Date.now() });
+    const p = await context.newPage();
+    await signIn(p, ADMIN);
+    await go(p, '#/overview', 'Overview');
+    assert.equal(await p.getByTestId('session-warning').count(), 0);
+    // 27.5 minutes without a call: the session (30 idle minutes, counted a minute early) ends in 1.5.
+    await p.clock.fastForward('27:30');
+    const warning = p.getByTestId('session-warning');
+    await warning.getByRole('button', { name: 'Stay signed in' }).waitFor(WAIT);
+    assert.match(await warning.innerText(), /You will soon be signed out because the console has been idle \(1 min \d+ s left\)\./);
+    await shot(p, 'session-warning', 'light');
+    await warning.getByRole('button', { name: 'Stay signed in' }).click();
+    await warning.waitFor({ state: 'detached', ...WAIT });
+    // Idle again, past the end this time: back to sign-in, and the server session is gone.
+    await p.clock.fastForward('29:30');
+    await p.getByRole('heading', { level: 1, name: /Sign in/ }).waitFor(WAIT);
+    await p.getByText(/You were signed out: the console was idle too long/).waitFor(WAIT);
+    const status = await p.evaluate(async () => (await fetch('/console/api/session', { credentials: 'same-origin' })).status);
+    assert.equal(status, 401, 'the console ended the session on the server as well');
+  } finally {
+    await context.close();
+  }
+});
+
 test('sign out returns to sign-in and ends the session', { skip, timeout: 60_000 }, async () => {
   await go(page, '#/overview', 'Overview');
   await page.getByRole('button', { name: 'Sign out' }).click();

@@ -22,6 +22,7 @@ import { Policy } from './pages/Policy.tsx';
 import { SignIn } from './pages/SignIn.tsx';
 import { Users } from './pages/Users.tsx';
 import { useRoute, type Route } from './router.ts';
+import { sessionWarning, timeLeft } from './sessionTimer.ts';
 
 function PageFor({ route }: { route: Route }) {
   switch (route.page) {
@@ -37,17 +38,62 @@ function PageFor({ route }: { route: Route }) {
   }
 }
 
+/**
+ * The warning before the session ends, with "Stay signed in" while activity can still extend it;
+ * when the session has ended, `onEnded`. It ticks on its own, so the page does not re-render.
+ */
+function SessionGuard({ session, lastActivity, onStay, onEnded }: { session: ConsoleSession; lastActivity: { readonly current: number }; onStay(): void; onEnded(): void }) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const tick = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(tick);
+  }, []);
+  const warning = sessionWarning(now, lastActivity.current, session.idleMinutes, Date.parse(session.expiresAt));
+  useEffect(() => {
+    if (warning.kind === 'ended') onEnded();
+  }, [warning.kind, onEnded]);
+  if (warning.kind === 'idle') {
+    return (
+      <p className="notice notice-warning" role="alert" data-testid="session-warning">
+        {/* The countdown is not in the live region: a screen reader says the warning once, not every second. */}
+        You will soon be signed out because the console has been idle<span aria-hidden="true"> ({timeLeft(warning.endsAt - now)} left)</span>.
+        <button type="button" onClick={onStay}>Stay signed in</button>
+      </p>
+    );
+  }
+  if (warning.kind === 'limit') {
+    return (
+      <p className="notice notice-warning" role="alert" data-testid="session-warning">
+        This session soon reaches its time limit<span aria-hidden="true"> ({timeLeft(warning.endsAt - now)} left)</span>; sign in again then to go on.
+      </p>
+    );
+  }
+  return null;
+}
+
 function SignedIn({ session, onSignedOut }: { session: ConsoleSession; onSignedOut(reason: string | null): void }) {
   const route = useRoute();
   const [notice, setNotice] = useState<Notice | null>(null);
   const ids = useRef(0);
+  const lastActivity = useRef(Date.now());
   const announce = useCallback<Announce>((message, kind = 'error') => setNotice({ id: ++ids.current, kind, message }), []);
   const expired = useCallback(() => onSignedOut('Your session ended. Sign in again.'), [onSignedOut]);
+  const active = useCallback(() => {
+    lastActivity.current = Date.now();
+  }, []);
   const value = useMemo<ConsoleContextValue>(
-    () => ({ session, api: createConsoleApi(session, expired), isAdmin: session.user.role === 'admin', announce }),
-    [session, expired, announce],
+    () => ({ session, api: createConsoleApi(session, expired, active), isAdmin: session.user.role === 'admin', announce }),
+    [session, expired, active, announce],
   );
   useEffect(() => setNotice((n) => (n?.kind === 'status' ? null : n)), [route.key]);
+  const ended = useCallback(() => {
+    // The server may keep it up to a minute longer: end it there too rather than leave it usable.
+    void signOut(session.csrfToken).catch(() => undefined);
+    onSignedOut('You were signed out: the console was idle too long, or the session reached its time limit. Sign in again.');
+  }, [session.csrfToken, onSignedOut]);
+  const stay = useCallback(() => {
+    value.api.session().catch((e: unknown) => announce(`Could not keep the session: ${messageOf(e)}`));
+  }, [value, announce]);
   const doSignOut = async (): Promise<void> => {
     try {
       await signOut(session.csrfToken);
@@ -67,6 +113,7 @@ function SignedIn({ session, onSignedOut }: { session: ConsoleSession; onSignedO
         onDismiss={() => setNotice(null)}
         onSignOut={() => void doSignOut()}
       >
+        <SessionGuard session={session} lastActivity={lastActivity} onStay={stay} onEnded={ended} />
         <PageFor key={route.key} route={route} />
       </Layout>
     </ConsoleContext.Provider>

@@ -173,14 +173,18 @@ export type ConsoleApi = ReturnType<typeof createConsoleApi>;
 
 /**
  * The admin endpoints for a signed-in session. `onUnauthorized` runs when the server says the
- * session is gone (401), so the app can go back to sign-in.
+ * session is gone (401), so the app can go back to sign-in; `onActivity` after every answered
+ * call (each one keeps the session alive on the server).
  */
-export function createConsoleApi(session: ConsoleSession, onUnauthorized: () => void) {
+export function createConsoleApi(session: ConsoleSession, onUnauthorized: () => void, onActivity: () => void = () => undefined) {
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     try {
-      return await request<T>(method, path, { csrfToken: session.csrfToken, ...(body !== undefined ? { body } : {}) });
+      const result = await request<T>(method, path, { csrfToken: session.csrfToken, ...(body !== undefined ? { body } : {}) });
+      onActivity();
+      return result;
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) onUnauthorized();
+      else if (e instanceof ApiError && e.status !== 0) onActivity();
       throw e;
     }
   };
@@ -210,5 +214,7 @@ export function createConsoleApi(session: ConsoleSession, onUnauthorized: () => 
     createUser: (user: NewConsoleUser) => call<ConsoleUserInfo>('POST', '/admin/v1/users', user),
     disableUser: (userId: string) => call<ConsoleUserInfo>('POST', `/admin/v1/users/${id(userId)}/disable`, {}),
     enableUser: (userId: string) => call<ConsoleUserInfo>('POST', `/admin/v1/users/${id(userId)}/enable`, {}),
+    /** Who is signed in; also keeps the session alive ("Stay signed in"). */
+    session: () => call<ConsoleSession>('GET', '/console/api/session'),
   };
 }

@@ -73,8 +73,8 @@ export function adminRoutes(store: FleetStore, guard: AdminGuard): Route[] {
       method: 'GET',
       path: '/admin/v1/agents',
       handler: admin(async (ctx) => {
-        const p = q(ctx, ['kind', 'q', 'limit']);
-        sendJson(ctx.res, 200, await store.queries.agents({ kind: p.string('kind'), q: p.string('q'), limit: p.limit() }));
+        const p = q(ctx, ['kind', 'q', 'limit', 'cursor']);
+        sendJson(ctx.res, 200, await store.queries.agents({ kind: p.string('kind'), q: p.string('q'), limit: p.limit(), cursor: p.string('cursor') }));
       }),
     },
     {

@@ -19,7 +19,7 @@ import { iso } from './credentials.ts';
 import { likeContains, type SqlDriver, type SqlValue } from './driver.ts';
 
 export type DeviceFilter = Readonly<{ q?: string; platform?: string; mode?: string; protection?: string; status?: 'active' | 'revoked' | 'all'; seenSince?: number; limit: number; cursor?: string }>;
-export type AgentFilter = Readonly<{ kind?: string; q?: string; limit: number }>;
+export type AgentFilter = Readonly<{ kind?: string; q?: string; limit: number; cursor?: string }>;
 export type McpFilter = Readonly<{ q?: string; name?: string; package?: string; version?: string; posture?: string; transport?: string; deviceId?: string; changedSince?: number; limit: number; cursor?: string }>;
 export type ChangeFilter = Readonly<{ since?: number; deviceId?: string; item?: 'agent' | 'mcp-server'; limit: number; cursor?: string }>;
 export type AuditFilter = Readonly<{ deviceId?: string; agent?: string; host?: string; decision?: string; type?: string; since?: number; until?: number; limit: number; cursor?: string }>;
@@ -122,11 +122,12 @@ export function createFleetQueries(driver: SqlDriver): FleetQueries {
         const params: SqlValue[] = [];
         if (f.kind) { where.push('kind = ?'); params.push(f.kind); }
         if (f.q) { where.push("(lower(name) LIKE ? ESCAPE '\\' OR kind LIKE ? ESCAPE '\\')"); params.push(likeContains(f.q), likeContains(f.q)); }
-        const rows = await driver.all<FleetAgentGroup>(
-          `SELECT kind, name, version, devices FROM fleet_agent_groups ${whereSql(where)} ORDER BY devices DESC, kind, version LIMIT ?`,
-          [...params, f.limit],
+        groupAfter(f.cursor, where, params);
+        const rows = await driver.all<FleetAgentGroup & { group_key: string }>(
+          `SELECT group_key, kind, name, version, devices FROM fleet_agent_groups ${whereSql(where)} ORDER BY devices DESC, group_key LIMIT ?`,
+          [...params, f.limit + 1],
         );
-        return { items: rows, nextCursor: null };
+        return paged(rows, f.limit, ({ group_key: _key, ...g }) => g, groupCursor);
       }),
     mcpServers: (f) =>
       timed(async () => {
@@ -143,12 +144,15 @@ export function createFleetQueries(driver: SqlDriver): FleetQueries {
           if (f.version) { where.push('version = ?'); params.push(f.version); }
           if (f.transport) { where.push('transport = ?'); params.push(f.transport); }
           if (f.posture === 'literal') where.push('literal_devices > 0');
-          const rows = await driver.all<{ name: string; package: string | null; version: string | null; transport: string; url: string | null; devices: number; literal_devices: number }>(
-            `SELECT name, package, version, transport, url, devices, literal_devices FROM fleet_mcp_groups ${whereSql(where)} ORDER BY devices DESC, name LIMIT ?`,
-            [...params, f.limit],
+          groupAfter(f.cursor, where, params);
+          const rows = await driver.all<{ group_key: string; name: string; package: string | null; version: string | null; transport: string; url: string | null; devices: number; literal_devices: number }>(
+            `SELECT group_key, name, package, version, transport, url, devices, literal_devices FROM fleet_mcp_groups ${whereSql(where)} ORDER BY devices DESC, group_key LIMIT ?`,
+            [...params, f.limit + 1],
           );
-          return { items: rows.map(({ literal_devices, ...r }) => ({ ...r, literalDevices: literal_devices })), nextCursor: null };
+          return paged(rows, f.limit, ({ literal_devices, group_key: _key, ...r }) => ({ ...r, literalDevices: literal_devices }), groupCursor);
         }
+        // Per-device filters group live rows: one bounded page, no cursor (the filters narrow it).
+        if (f.cursor !== undefined) throw new InvalidCursor();
         const { where, params } = mcpWhere(f);
         const rows = await driver.all<{ name: string; package: string | null; version: string | null; transport: string; url: string | null; devices: number; literal_devices: number }>(
           `SELECT min(m.name) AS name, m.package, m.version, m.transport, m.url, count(DISTINCT m.device_id) AS devices,
@@ -208,6 +212,19 @@ export function createFleetQueries(driver: SqlDriver): FleetQueries {
         return paged(rows, f.limit, toAuditEvent, (r) => joinCursor(String(r.time_ms), String(r.row_id)));
       }),
   };
+}
+
+/** Groups come most-used first; the cursor is the last group's (devices, group_key). */
+function groupCursor(row: { devices: number; group_key: string }): string {
+  return joinCursor(String(row.devices), row.group_key);
+}
+
+function groupAfter(cursor: string | undefined, where: string[], params: SqlValue[]): void {
+  const after = splitCursor(cursor);
+  if (after === null) return;
+  const devices = numericCursor(after[0]);
+  where.push('(devices < ? OR (devices = ? AND group_key > ?))');
+  params.push(devices, devices, after[1]);
 }
 
 function whereSql(where: readonly string[]): string {

@@ -66,6 +66,34 @@ for (const { backend, skip, fresh } of backendMatrix()) {
       assert.match(String(changes.body?.nextCursor), /^\d+$/);
     });
 
+    test('agent and MCP groups page on with cursors, most devices first; a drill-down refuses a cursor', async () => {
+      const walk = async (path: string): Promise<Record<string, unknown>[]> => {
+        const seen: Record<string, unknown>[] = [];
+        let cursor: string | null = null;
+        for (let i = 0; i < 20; i++) {
+          const r = await adminGet(server, `${path}${path.includes('?') ? '&' : '?'}limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+          assert.equal(r.status, 200, r.text);
+          seen.push(...(r.body?.items as Record<string, unknown>[]));
+          cursor = (r.body?.nextCursor as string | null) ?? null;
+          if (cursor === null) return seen;
+        }
+        throw new Error('paging did not end');
+      };
+      const agents = await walk('/admin/v1/agents');
+      assert.deepEqual(agents.map((a) => [a.version, a.devices]), [['1.0.0', 3], ['2.0.0', 2]]);
+      const github = await walk('/admin/v1/mcp-servers?q=github');
+      assert.deepEqual(github.map((g) => [g.version, g.devices]), [['1', 4], ['2', 1]]);
+      const all = await walk('/admin/v1/mcp-servers');
+      const whole = (await adminGet(server, '/admin/v1/mcp-servers?limit=1000')).body?.items as Record<string, unknown>[];
+      assert.deepEqual(all, whole, 'one group per page, in the same order as one big page');
+      const devices = all.map((g) => g.devices as number);
+      assert.deepEqual(devices, [...devices].sort((a, b) => b - a));
+      const first = await adminGet(server, '/admin/v1/mcp-servers?limit=1');
+      const drill = await adminGet(server, `/admin/v1/mcp-servers?changedSince=1970-01-01T00:00:00Z&cursor=${first.body?.nextCursor}`);
+      assert.equal(drill.status, 400, 'per-device filters come in one page');
+      assert.equal((await adminGet(server, '/admin/v1/agents?cursor=nonsense')).status, 400);
+    });
+
     test('the maintained fleet-wide counts equal a full aggregation, also after a revocation', async () => {
       const sort = (items: readonly unknown[]) => items.map((i) => JSON.stringify(i)).sort();
       const compare = async (): Promise<void> => {

@@ -51,7 +51,7 @@ export class ApiError extends Error {
 }
 
 export type DeviceFilter = { q?: string; platform?: string; mode?: string; protection?: string; status?: string; seenSince?: string; limit?: number; cursor?: string };
-export type AgentFilter = { kind?: string; q?: string; limit?: number };
+export type AgentFilter = { kind?: string; q?: string; limit?: number; cursor?: string };
 export type McpFilter = { q?: string; name?: string; package?: string; version?: string; posture?: string; transport?: string; deviceId?: string; changedSince?: string; limit?: number; cursor?: string };
 export type ChangeFilter = { since?: string; deviceId?: string; item?: string; limit?: number; cursor?: string };
 export type AuditFilter = { deviceId?: string; agent?: string; host?: string; decision?: AuditDecision | ''; type?: string; since?: string; until?: string; limit?: number; cursor?: string };

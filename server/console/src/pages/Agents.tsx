@@ -3,17 +3,19 @@ import { useEffect, useState } from 'react';
 import { Card, Empty, Page } from '../../../../renderer/src/components/ui.tsx';
 import { BarList } from '../../../../renderer/src/components/charts.tsx';
 import { Results } from '../components/Results.tsx';
-import { useApi, useDebounced } from '../context.ts';
+import { useApi, useDebounced, usePager } from '../context.ts';
+import { PagerControls } from '../components/Pager.tsx';
 import { href, replaceFilters } from '../router.ts';
 
-/** Groups come most-used first, without paging (the server's maintained counts). */
+/** Groups come most-used first, a page at a time (the server's maintained counts). */
 const GROUP_LIMIT = 500;
 
 export function Agents({ params }: { params: URLSearchParams }) {
   const [q, setQ] = useState(params.get('q') ?? '');
   const search = useDebounced(q.trim());
   useEffect(() => replaceFilters('agents', [], { q: search }), [search]);
-  const agents = useApi((api) => api.agents({ q: search, limit: GROUP_LIMIT }), search);
+  const pager = usePager(search);
+  const agents = useApi((api) => api.agents({ q: search, limit: GROUP_LIMIT, cursor: pager.cursor }), `${search}|${pager.cursor ?? ''}`);
   return (
     <Page title="Agents">
       <form className="filters" role="search" aria-label="Search agents" onSubmit={(e) => e.preventDefault()}>
@@ -42,7 +44,8 @@ export function Agents({ params }: { params: URLSearchParams }) {
                     ))}
                   </tbody>
                 </table>
-                <p className="muted small">{page.items.length} groups{page.items.length >= GROUP_LIMIT ? ' (the largest first; search to narrow)' : ''} · {page.tookMs} ms · <a href={href('changes', [], { item: 'agent' })}>recent agent changes</a></p>
+                {page.nextCursor !== null || pager.page > 1 ? <PagerControls pager={pager} nextCursor={page.nextCursor} shown={page.items.length} tookMs={page.tookMs} label="Agent groups" /> : null}
+                <p className="muted small">{page.items.length} groups, the most used first · {page.tookMs} ms · <a href={href('changes', [], { item: 'agent' })}>recent agent changes</a></p>
               </Card>
             </div>
           );

@@ -14,7 +14,7 @@ import { SelectField } from '../components/SelectField.tsx';
 import { href, replaceFilters } from '../router.ts';
 
 const PAGE_SIZE = 100;
-/** Groups come most-used first, without paging (the server's maintained counts). */
+/** Groups come most-used first, a page at a time (the server's maintained counts). */
 const GROUP_LIMIT = 500;
 
 /** The instance filter of a group (its grouping keys that the API can filter on). */
@@ -33,7 +33,8 @@ function Groups({ params }: { params: URLSearchParams }) {
   const search = useDebounced(q.trim());
   useEffect(() => replaceFilters('mcp', [], { q: search, posture, transport }), [search, posture, transport]);
   const filter = { q: search, posture, transport };
-  const groups = useApi((api) => api.mcpServers({ ...filter, limit: GROUP_LIMIT }), JSON.stringify(filter));
+  const pager = usePager(JSON.stringify(filter));
+  const groups = useApi((api) => api.mcpServers({ ...filter, limit: GROUP_LIMIT, cursor: pager.cursor }), `${JSON.stringify(filter)}|${pager.cursor ?? ''}`);
   return (
     <Page title="MCP servers">
       <form className="filters" role="search" aria-label="Search MCP servers" onSubmit={(e) => e.preventDefault()}>
@@ -69,7 +70,9 @@ function Groups({ params }: { params: URLSearchParams }) {
                   ))}
                 </tbody>
               </table>
-              <p className="muted small">{page.items.length} groups{page.items.length >= GROUP_LIMIT ? ' (the most used first; search to narrow)' : ''} · {page.tookMs} ms</p>
+              {page.nextCursor !== null || pager.page > 1
+                ? <PagerControls pager={pager} nextCursor={page.nextCursor} shown={page.items.length} tookMs={page.tookMs} label="MCP server groups" />
+                : <p className="muted small">{page.items.length} groups, the most used first · {page.tookMs} ms</p>}
             </>
           )}
         </Results>

@@ -30,8 +30,6 @@ export type PathWatcher = Readonly<{
   close(): Promise<void>;
 }>;
 
-/** One listener: watched path P wants events about `name` in this directory (`*`: any name). */
-type Interest = Readonly<{ path: string; name: string }>;
 type DirWatch = { handle: FSWatcher; ino: number | null; interests: Set<string> };
 type Placement = { keys: string[]; exists: boolean };
 
@@ -87,9 +85,10 @@ export function watchPaths(initial: readonly string[], options: PathWatchOptions
     }
   };
 
-  const listen = (path: string, interest: Interest, dir: string): string | null => {
+  /** Watched path P wants events about `name` (`*`: any name) in `dir`; the interest key, or null when `dir` cannot be watched. */
+  const listen = (path: string, name: string, dir: string): string | null => {
     if (!open(dir)) return null;
-    const k = key(dir, interest.name);
+    const k = key(dir, name);
     dirs.get(dir)?.interests.add(k);
     let set = byKey.get(k);
     if (!set) byKey.set(k, (set = new Set()));
@@ -119,6 +118,10 @@ export function watchPaths(initial: readonly string[], options: PathWatchOptions
     if (closed) return;
     const before = placed.get(path);
     const keys: string[] = [];
+    const want = (name: string, dir: string): void => {
+      const k = listen(path, name, dir);
+      if (k !== null) keys.push(k);
+    };
     let exists = false;
     let kind: 'dir' | 'other' | null = null;
     try {
@@ -128,7 +131,7 @@ export function watchPaths(initial: readonly string[], options: PathWatchOptions
         try {
           const target = realpathSync(path);
           kind = statSync(target).isDirectory() ? 'dir' : 'other';
-          if (kind === 'other') keys.push(...[listen(path, { path, name: basename(target) }, dirname(target))].filter((k): k is string => k !== null));
+          if (kind === 'other') want(basename(target), dirname(target));
         } catch {
           kind = 'other'; // a dangling link: its own directory entry is still watched
         }
@@ -139,9 +142,8 @@ export function watchPaths(initial: readonly string[], options: PathWatchOptions
       // Missing (or unreadable): watched from the nearest directory that exists.
     }
     if (exists) {
-      if (kind === 'dir') keys.push(...[listen(path, { path, name: ANY }, path)].filter((k): k is string => k !== null));
-      const parent = dirname(path);
-      if (parent !== path) keys.push(...[listen(path, { path, name: basename(path) }, parent)].filter((k): k is string => k !== null));
+      if (kind === 'dir') want(ANY, path);
+      if (dirname(path) !== path) want(basename(path), dirname(path));
     } else {
       // The nearest existing ancestor, for the next name on the way down to P.
       let dir = dirname(path);
@@ -150,7 +152,7 @@ export function watchPaths(initial: readonly string[], options: PathWatchOptions
         next = basename(dir);
         dir = dirname(dir);
       }
-      if (isDirectory(dir)) keys.push(...[listen(path, { path, name: next }, dir)].filter((k): k is string => k !== null));
+      if (isDirectory(dir)) want(next, dir);
     }
     if (before) release(path, before.keys.filter((k) => !keys.includes(k)));
     placed.set(path, { keys, exists });

@@ -7,8 +7,10 @@
 //   NODE_DISABLE_COMPILE_CACHE=1 turns it off.
 // - `cordon daemon` runs with DAEMON_NODE_FLAGS, however it is started (service unit, tray app,
 //   shell): the launcher replaces itself with node plus the flags (process.execve: same process id,
-//   so service managers see no difference). CORDON_DAEMON_NODE_FLAGS replaces the list ("" for
-//   none); a flag already given on node's command line or in NODE_OPTIONS is left as it is.
+//   so service managers see no difference). With the default list it also starts without V8's
+//   optimizing compilers, which the daemon turns back on once it has started
+//   (app/daemon/startupTiering.ts). CORDON_DAEMON_NODE_FLAGS replaces the list ("" for none); a
+//   flag already given on node's command line or in NODE_OPTIONS is left as it is.
 // - The daemon's ESM view of node:http is made without the three exports that load undici.
 import * as nodeModule from 'node:module';
 import { enablePrivateCompileCache } from './compileCache.js';
@@ -29,16 +31,20 @@ if (major < 24) {
 }
 
 /** Re-executes this process in place with the daemon's Node flags, when some are missing. */
-function execWithDaemonFlags() {
+async function execWithDaemonFlags() {
   // process.execve does not exist on Windows: the daemon runs there without the flags.
-  if (process.argv[2] !== 'daemon' || typeof process.execve !== 'function') return;
+  if (typeof process.execve !== 'function') return;
+  const tiering = await import('../app/daemon/startupTiering.ts');
   const configured = process.env.CORDON_DAEMON_NODE_FLAGS;
-  const wanted = configured === undefined ? DAEMON_NODE_FLAGS : configured.split(/\s+/).filter((f) => f.startsWith('--'));
+  const wanted = configured === undefined ? [...DAEMON_NODE_FLAGS, tiering.STARTUP_TIERING_FLAG] : configured.split(/\s+/).filter((f) => f.startsWith('--'));
   const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map((f) => f.split('=')[0]);
   const missing = wanted.filter((flag) => !given.includes(flag.split('=')[0]));
   if (missing.length === 0) return;
+  // Only the launcher's own start-up flag is marked for the daemon to lift; one the user chose stays.
+  const held = configured === undefined && missing.includes(tiering.STARTUP_TIERING_FLAG);
+  const env = held ? { ...process.env, [tiering.STARTUP_TIERING_ENV]: tiering.STARTUP_TIERING_FLAG } : process.env;
   try {
-    process.execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)], process.env);
+    process.execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)], env);
   } catch (error) {
     process.stderr.write(`cordon: running the daemon without ${missing.join(' ')} (${error instanceof Error ? error.message : String(error)})\n`);
   }
@@ -64,9 +70,12 @@ async function importHttpWithoutUndici() {
   }
 }
 
-execWithDaemonFlags();
-if (process.argv[2] === 'daemon') await importHttpWithoutUndici();
-if (enablePrivateCompileCache()) {
+const compileCache = enablePrivateCompileCache();
+if (process.argv[2] === 'daemon') {
+  await execWithDaemonFlags();
+  await importHttpWithoutUndici();
+}
+if (compileCache) {
   // Node writes the cache when the process exits; a daemon runs for days, so its start-up modules
   // are written once it is up (short commands exit long before, and the timer does not hold them).
   setTimeout(() => nodeModule.flushCompileCache?.(), 15_000).unref();

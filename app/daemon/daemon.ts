@@ -24,6 +24,7 @@ import { startInventoryWatcher } from './inventoryWatcher.ts';
 import { watchSettings } from './daemonSettings.ts';
 import { startEnforcement, type Enforcement } from './enforcement.ts';
 import { startProtectionWatch } from './protectionWatch.ts';
+import { releaseStartupTiering } from './startupTiering.ts';
 import { CONTROL_API_STOP_REASON, startLifecycle } from './lifecycle.ts';
 import { managedStateOf } from '../sync/managedState.ts';
 import { createSyncClient, type SyncStatus } from '../sync/syncClient.ts';
@@ -32,7 +33,11 @@ import { cordonVersion } from '../util/version.ts';
 
 const APPROVAL_ANSWERS: readonly ApprovalAnswer[] = ['allow-once', 'allow-always', 'deny', 'deny-always'];
 const DAY_MS = 24 * 3600_000;
-/** When start-up garbage is collected, after the daemon reports it has started. */
+/**
+ * When start-up is over, after the daemon reports it has started (the first protection check and
+ * other start-up work still run then): its garbage is collected and the optimizing compilers held
+ * off during start-up are turned on (app/daemon/startupTiering.ts).
+ */
 const STARTUP_GC_DELAY_MS = 3000;
 /** How often the daemon looks whether a burst of work has ended (see releaseGarbage). */
 const IDLE_GC_CHECK_MS = 5000;
@@ -312,7 +317,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     consoleUrl = await startConsole(handlers, consoleListeners, paths, log, cleanups);
     publish([store.append('daemon.started', `daemon started (pid ${process.pid}, version ${version})`, { pid: process.pid, version })]);
     log.info('daemon started', { pid: process.pid, socket: paths.socketPath, database: paths.databaseFile, agents: watcher.current()?.agents.length ?? 0, mcpServers: watcher.current()?.mcpServers.length ?? 0 });
-    cleanups.push(releaseGarbage(() => published));
+    cleanups.push(endStartupTiering(log), releaseGarbage(() => published));
     return { stop, stopped };
   } catch (error) {
     for (const cleanup of cleanups) await Promise.resolve().then(cleanup).catch(() => undefined);
@@ -356,6 +361,15 @@ async function startConsole(
     log.error('the local web console could not start; everything else keeps running', { error });
     return null;
   }
+}
+
+/** Turns the optimizing compilers on once start-up is over, when bin/cordon.js held them off. */
+function endStartupTiering(log: Logger): () => void {
+  const timer = setTimeout(() => {
+    if (releaseStartupTiering()) log.debug('start-up over: optimizing compilers on');
+  }, STARTUP_GC_DELAY_MS);
+  timer.unref();
+  return () => clearTimeout(timer);
 }
 
 /**

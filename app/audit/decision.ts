@@ -3,7 +3,7 @@
  * destination (path without query values), the decision and its reasons, bytes and timing. Never
  * headers, bodies or secret values. Tolerates malformed input: bad fields become null, not throws.
  */
-import { randomUUID } from 'node:crypto';
+import { newEventId } from './eventId.ts';
 import type { AuditDecision, AuditDecisionData, AuditProcess } from '../api/audit.ts';
 import type { Decision, EgressRequest, Principal, ProcessInfo } from '../api/enforcement.ts';
 import type { AuditRowInput } from './hash.ts';
@@ -80,7 +80,7 @@ export function decisionRow(input: DecisionAuditInput, now: () => Date = () => n
   const who = agent ? agent.kind : data.principal.attributed ? (data.principal.chain[0]?.exe ?? 'unknown process') : 'unattributed';
   const time = input.time instanceof Date && !Number.isNaN(input.time.getTime()) ? input.time : now();
   return {
-    id: cleanString(input.id) ?? randomUUID(),
+    id: cleanString(input.id) ?? newEventId(),
     time: time.toISOString(),
     type: cleanString(input.type) ?? `egress.${action}`,
     subject_id: agent?.id ?? null,
@@ -100,7 +100,24 @@ export function decisionRow(input: DecisionAuditInput, now: () => Date = () => n
   };
 }
 
+/**
+ * Redacted processes by their ProcessInfo: the attribution cache hands the same (readonly) chain
+ * to every request of a connection and of a process, and redacting a command line costs tens of
+ * microseconds a request (bench/proxy.bench.ts, the daemon row).
+ */
+const redacted = new WeakMap<object, AuditProcess>();
+
 function processOf(p: ProcessInfo): AuditProcess {
+  if (typeof p !== 'object' || p === null) return redactProcess(p);
+  let done = redacted.get(p);
+  if (done === undefined) {
+    done = Object.freeze(redactProcess(p));
+    redacted.set(p, done);
+  }
+  return done;
+}
+
+function redactProcess(p: ProcessInfo): AuditProcess {
   const proc = p ?? ({} as Partial<ProcessInfo>);
   return {
     pid: cleanInt(proc.pid) ?? 0,

@@ -3,7 +3,7 @@
  * events and records an "audit.pruned" anchor (the seq and hash of the last removed event) as a
  * chained event in the same transaction, so verification starts from the anchor afterwards.
  */
-import { randomUUID } from 'node:crypto';
+import { newEventId } from './eventId.ts';
 import type Database from 'better-sqlite3';
 import type { AuditPruneResult, AuditPrunedData, AuditRetention } from '../api/audit.ts';
 import { CoreError } from '../api/errors.ts';
@@ -61,7 +61,7 @@ export function pruneAudit(db: Db, policy: AuditRetention, options: PruneOptions
     const data: AuditPrunedData = { throughSeq: through.seq, throughHash: through.hash, removed, reason };
     // The anchor is appended before the delete so it chains to the current head, whatever is removed.
     const [anchor] = chain.append([{
-      id: randomUUID(), time: now.toISOString(), type: PRUNED_TYPE, subject_id: null,
+      id: newEventId(), time: now.toISOString(), type: PRUNED_TYPE, subject_id: null,
       summary: `pruned ${removed} audit event${removed === 1 ? '' : 's'} through seq ${through.seq} (${reason})`,
       data: JSON.stringify(data), agent_id: null, agent_kind: null, decision: null, rule: null, host: null, port: null,
       method: null, path: null, bytes_up: null, bytes_down: null, key_thumbprint: null,

@@ -3,7 +3,7 @@
  * down are still reported at start) and its events. Every event is appended to the hash-chained
  * audit trail (app/audit/chain.ts), in one transaction with the inventory it describes.
  */
-import { randomUUID } from 'node:crypto';
+import { newEventId } from '../audit/eventId.ts';
 import type { Inventory, InventoryChange } from '../api/inventory.ts';
 import type { CordonEvent, EventQuery } from '../api/control.ts';
 import { auditChain } from '../audit/chain.ts';
@@ -28,7 +28,7 @@ export function createEventStore(db: Db): EventStore {
   const countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM events');
 
   const rowOf = (type: string, summary: string, data: unknown, subjectId?: string) =>
-    eventRowInput(randomUUID(), new Date().toISOString(), type, summary, data, subjectId ?? null);
+    eventRowInput(newEventId(), new Date().toISOString(), type, summary, data, subjectId ?? null);
 
   const appendRow = (type: string, summary: string, data: unknown, subjectId?: string): CordonEvent => {
     const [row] = chain.append([rowOf(type, summary, data, subjectId)]);

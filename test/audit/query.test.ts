@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAuditLog } from '../../app/audit/auditLog.ts';
+import { headFileFor, readAuditHead } from '../../app/audit/headFile.ts';
 import { CoreError } from '../../app/api/errors.ts';
 import { decisionInput, tempDb } from './fixtures.ts';
 
@@ -38,16 +39,23 @@ test('query filters by time range, agent id or kind, decision and type; pages by
   }
 });
 
-test('queued decisions get their id at once and commit together after the current turn', async () => {
+test('queued decisions get their id at once and commit together, before any other write or read', async () => {
   const t = tempDb();
   try {
     const log = createAuditLog(t.db);
+    const rows = (): number => t.db.prepare('SELECT count(*) FROM events').pluck().get() as number;
     const queued = [log.enqueueDecision(decisionInput()), log.enqueueDecision(decisionInput({ action: 'deny' }))];
-    assert.equal(log.query().length, 0);
+    assert.equal(rows(), 0, 'queued, not written yet');
     const events = await Promise.all(queued.map((q) => q.committed));
+    assert.equal(rows(), 2, 'one group commit wrote both');
     assert.deepEqual(events.map((e) => e.id), queued.map((q) => q.id));
     assert.deepEqual(events.map((e) => e.seq), [1, 2]);
     assert.equal(log.verify().ok, true);
+    // Committed at once, fsynced off the event loop: the head file, which moves only after an
+    // fsync, names the batch once the background fsync is done.
+    const headFile = headFileFor(t.file)!;
+    for (let i = 0; i < 200 && (readAuditHead(headFile) as { seq?: number } | null)?.seq !== 2; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(readAuditHead(headFile), { seq: 2, hash: events[1]!.hash });
     // A failed batch rejects its promises and reports the loss; nothing crashes.
     const lost: number[] = [];
     const failing = createAuditLog(t.db, { onError: (_e, n) => lost.push(n) });
@@ -58,6 +66,21 @@ test('queued decisions get their id at once and commit together after the curren
     assert.deepEqual(lost, [2]);
     t.db.exec('DROP TRIGGER full');
     failing.appendDecision(decisionInput());
+    assert.equal(log.verify().ok, true);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a deny or a query first commits the queued allows, so the trail keeps the order of decisions', () => {
+  const t = tempDb();
+  try {
+    const log = createAuditLog(t.db);
+    const allowed = log.enqueueDecision(decisionInput());
+    const denied = log.appendDecision(decisionInput({ action: 'deny' }));
+    assert.deepEqual(log.query({ order: 'asc' }).map((e) => e.id), [allowed.id, denied.id]);
+    const later = log.enqueueDecision(decisionInput());
+    assert.equal(log.query().at(0)?.id, later.id, 'a query sees every exchange that has ended');
     assert.equal(log.verify().ok, true);
   } finally {
     t.cleanup();

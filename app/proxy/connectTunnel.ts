@@ -14,6 +14,7 @@ import type { Inspector } from './inspect.ts';
 import { MAX_HELLO_BYTES, peekClientHello } from './tlsPeek.ts';
 import { authorityOf, isProxyLoop, parseConnectTarget, type Target } from './target.ts';
 import { openTunnel, reachFailure } from './upstream.ts';
+import { connectRelayed } from './relay.ts';
 
 /** Handles one CONNECT request; never throws. */
 export async function handleConnect(ctx: ProxyContext, inspector: Inspector, req: IncomingMessage, client: Socket, head: Buffer): Promise<void> {
@@ -55,8 +56,20 @@ export async function handleConnect(ctx: ProxyContext, inspector: Inspector, req
 async function opaqueTunnel(ctx: ProxyContext, client: Socket, head: Buffer, target: Target, first: Admitted): Promise<void> {
   let admitted = first;
   let origin: Socket;
+  // Direct tunnels relay the download side without a stream pipe (relay.ts); through an upstream
+  // proxy the socket has already been read as a stream (its CONNECT answer), so it is piped.
+  let relayTo: (client: Socket) => void;
   try {
-    origin = await openTunnel(ctx.upstream.forTunnel(target.host, target.port), target.host, target.port, ctx.limits.connectTimeoutMs);
+    const upstream = ctx.upstream.forTunnel(target.host, target.port);
+    if (upstream === null) {
+      const relayed = await connectRelayed(target.host, target.port, ctx.limits.connectTimeoutMs);
+      origin = relayed.socket;
+      relayTo = relayed.relayTo;
+    } else {
+      const piped = await openTunnel(upstream, target.host, target.port, ctx.limits.connectTimeoutMs);
+      origin = piped;
+      relayTo = (to) => void piped.pipe(to);
+    }
   } catch (error) {
     const failure = reachFailure(error, authorityOf(target.host, target.port));
     writeError(client, failure.status, failure.message);
@@ -95,7 +108,7 @@ async function opaqueTunnel(ctx: ProxyContext, client: Socket, head: Buffer, tar
   client.once('close', end);
   client.setNoDelay(true);
   client.write(CONNECT_ESTABLISHED);
-  origin.pipe(client);
+  relayTo(client);
 
   const hello = await readHello(client, head);
   if (hello === null) return;

@@ -21,9 +21,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { DaemonStatus } from '../app/api/control.ts';
-import { connectControl } from '../app/client/controlClient.ts';
 import { cordonPaths } from '../app/util/paths.ts';
 import { buildMcpHome, type McpFixture } from '../test/fixtures/homes/mcp.ts';
+import { daemonStatus } from './daemonStatus.ts';
 import { percentile, printTable } from './report.ts';
 
 const CORDON_BIN = fileURLToPath(new URL('../bin/cordon.js', import.meta.url));
@@ -144,7 +144,7 @@ async function measureDaemon(fixture: McpFixture, cordonHome: string, extraEnv: 
   while (status === null) {
     if (child.exitCode !== null) throw new Error(`daemon exited early (${child.exitCode}): ${output}`);
     if (Date.now() > deadline) throw new Error(`daemon did not answer within 30 s: ${output}`);
-    if (existsSync(paths.socketPath)) status = await callStatus(paths.socketPath);
+    if (existsSync(paths.socketPath)) status = await daemonStatus(paths.socketPath);
     if (status?.inventory.scannedAt === null) status = null;
     if (status === null) await sleep(100);
   }
@@ -162,7 +162,7 @@ async function measureDaemon(fixture: McpFixture, cordonHome: string, extraEnv: 
   // What the daemon really runs with: node's own options, between the node binary and the script.
   const argv = readFileSync(`/proc/${status.pid}/cmdline`, 'utf8').split('\0');
   const nodeFlags = argv.slice(1, Math.max(1, argv.findIndex((a) => a.endsWith('cordon.js'))));
-  const after = (await callStatus(paths.socketPath)) ?? status;
+  const after = (await daemonStatus(paths.socketPath)) ?? status;
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));
   return { memory, status: after, nodeFlags, requestsPerSecond };
@@ -201,18 +201,6 @@ async function sendThroughProxy(proxyUrl: string, count: number): Promise<void> 
   if (failed > 0) throw new Error(`${failed} of ${count} requests through the proxy failed`);
 }
 
-async function callStatus(socketPath: string): Promise<DaemonStatus | null> {
-  try {
-    const client = await connectControl(socketPath);
-    try {
-      return await client.call('status');
-    } finally {
-      client.close();
-    }
-  } catch {
-    return null;
-  }
-}
 
 /** Waits `idleMs`, then the median of SAMPLES readings of /proc/<pid>/status. */
 async function settle(pid: number, idleMs = SETTLE_MS): Promise<Memory> {

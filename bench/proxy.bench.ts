@@ -440,7 +440,7 @@ const DAEMON_POLICY = ['version: 1', 'rules:', '  - id: bench-origin', '    acti
  * CPU and RSS come from /proc (Linux; elsewhere the CPU column stays empty).
  */
 async function startDaemon(dir: string, children: ChildProcess[]): Promise<Target> {
-  const { connectControl } = await import('../app/client/controlClient.ts');
+  const { daemonStatus } = await import('./daemonStatus.ts');
   const { cordonPaths } = await import('../app/util/paths.ts');
   const home = join(dir, 'daemon-user');
   const cordonHome = join(dir, 'daemon-cordon');
@@ -459,18 +459,7 @@ async function startDaemon(dir: string, children: ChildProcess[]): Promise<Targe
   const paths = cordonPaths(env);
   const child = spawn(process.execPath, [fileURLToPath(new URL('../bin/cordon.js', import.meta.url)), 'daemon', '--home', home], { env, stdio: ['ignore', 'ignore', 'ignore'] });
   children.push(child);
-  const status = async (): Promise<{ proxy: { url: string } | null; events: { total: number } } | null> => {
-    try {
-      const client = await connectControl(paths.socketPath);
-      try {
-        return await client.call('status');
-      } finally {
-        client.close();
-      }
-    } catch {
-      return null;
-    }
-  };
+  const status = () => daemonStatus(paths.socketPath);
   const deadline = Date.now() + 30_000;
   let proxyUrl: string | null = null;
   while (proxyUrl === null) {

@@ -9,7 +9,7 @@
  * queue is full the origin is paused until it drains.
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import { authorityOf } from './target.ts';
+import { whenConnected } from './upstream.ts';
 
 export const RELAY_READ_BYTES = 256 * 1024;
 
@@ -62,21 +62,5 @@ export function connectRelayed(host: string, port: number, timeoutMs: number): P
     socket.on('end', () => to.end());
     socket.resume();
   };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(Object.assign(new Error(`connection to ${authorityOf(host, port)} timed out`), { code: 'ETIMEDOUT' }));
-    }, timeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.removeListener('error', onError);
-      socket.setNoDelay(true);
-      resolve({ socket, relayTo });
-    });
-    const onError = (error: Error): void => {
-      clearTimeout(timer);
-      reject(error);
-    };
-    socket.once('error', onError);
-  });
+  return whenConnected(socket, host, port, timeoutMs).then(() => ({ socket, relayTo }));
 }

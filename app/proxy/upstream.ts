@@ -88,8 +88,12 @@ export function parseProxyUrl(text: string): UpstreamProxy {
 
 /** A TCP connection to host:port, failing after timeoutMs. */
 export function connectDirect(host: string, port: number, timeoutMs: number): Promise<Socket> {
+  return whenConnected(netConnect({ host, port }), host, port, timeoutMs);
+}
+
+/** Resolves with `socket` (no delay set) once it has connected to host:port; destroys it after timeoutMs. */
+export function whenConnected(socket: Socket, host: string, port: number, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = netConnect({ host, port });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(Object.assign(new Error(`connection to ${authorityOf(host, port)} timed out`), { code: 'ETIMEDOUT' }));

@@ -1,6 +1,8 @@
 // Connection attribution cost on Linux: from an accepted socket to a Principal (socket lookup in
 // /proc/net/tcp, owner pid from the fd links, parent chain, agent match). Baseline in the same run:
-// one plain readFileSync('/proc/net/tcp'), the floor any /proc-based lookup pays.
+// one plain readFileSync('/proc/net/tcp'), the floor any /proc-based lookup pays. The socket lookup
+// is sock_diag through the in-process addon when it is built (scripts/build-native.ts), else through
+// the python3 helper; the cache miss is also measured through the helper and through the table scan.
 // Scenarios: a new process (cache miss, the common case), an old process with every cache cleared
 // (worst case: its pid is scanned last), a known process opening a new connection (warm), and the
 // same connection again. Extra idle processes stand in for a developer machine's process table.
@@ -11,6 +13,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { createAttributor, type Attributor, type ConnectionEndpoints } from '../app/attribution/index.ts';
+import { createLinuxSource } from '../app/attribution/linux/linuxSource.ts';
+import { loadNativeSockDiag } from '../app/attribution/linux/nativeSockDiag.ts';
+import { createSockDiag } from '../app/attribution/linux/sockDiag.ts';
 import { percentile, printTable } from './report.ts';
 
 const SAMPLES = 40;
@@ -62,7 +67,10 @@ export async function run(): Promise<void> {
     const baseline = measureSync(200, () => readFileSync('/proc/net/tcp', 'latin1'));
     const attributor = createAttributor({ inventory: () => null });
     const tableOnly = createAttributor({ inventory: () => null, sockDiag: false });
-    attributors.push(attributor, tableOnly);
+    const addonBuilt = typeof loadNativeSockDiag() === 'function';
+    // When the addon is the default, the python3 helper is measured beside it.
+    const helperOnly = addonBuilt ? createAttributor({ inventory: () => null, source: createLinuxSource({ sockDiag: createSockDiag({ native: false }) }) }) : null;
+    attributors.push(attributor, tableOnly, ...(helperOnly ? [helperOnly] : []));
 
     const timeOne = async (conn: ConnectionEndpoints, which = attributor): Promise<number> => {
       const started = performance.now();
@@ -75,29 +83,31 @@ export async function run(): Promise<void> {
     // The sock_diag helper starts on first use; wait (bounded) until it answers.
     oldClient.stdin?.write('c\n');
     const warmup = endpoints(await nextSocket());
-    for (let i = 0; i < 100 && attributor.stats().netlinkLookups === 0; i++) {
-      await timeOne(warmup);
-      await new Promise((r) => setTimeout(r, 20));
+    for (const which of [attributor, ...(helperOnly ? [helperOnly] : [])]) {
+      for (let i = 0; i < 100 && which.stats().netlinkLookups === 0; i++) {
+        await timeOne(warmup, which);
+        await new Promise((r) => setTimeout(r, 20));
+      }
     }
-    const lookupPath = attributor.stats().netlinkLookups > 0 ? 'sock_diag (python3 helper)' : '/proc/net/tcp scan (no python3)';
+    const lookupPath = attributor.stats().netlinkLookups === 0 ? '/proc/net/tcp scan (no addon, no python3)' : addonBuilt ? 'sock_diag (in-process addon)' : 'sock_diag (python3 helper; the addon is not built)';
 
     // 1. New process per connection (cache miss: the socket and the process are new).
     const hasBash = spawnSync('sh', ['-c', 'command -v bash'], { stdio: 'ignore' }).status === 0;
     const fresh: number[] = [];
     const freshTable: number[] = [];
+    const freshHelper: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
       const child = hasBash
         ? spawn('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}; exec sleep 30`], { stdio: 'ignore' })
         : spawn(process.execPath, ['-e', `require('net').connect(${port},'127.0.0.1');setTimeout(()=>{},30000)`], { stdio: 'ignore' });
       children.push(child);
       const socket = await nextSocket();
-      // Alternate which attributor goes first, so neither always finds the other's warm kernel caches.
-      if (i % 2 === 0) {
-        fresh.push(await timeOne(endpoints(socket)));
-        freshTable.push(await timeOne(endpoints(socket), tableOnly));
-      } else {
-        freshTable.push(await timeOne(endpoints(socket), tableOnly));
-        fresh.push(await timeOne(endpoints(socket)));
+      // Rotate which attributor goes first: the first one pays for the kernel's first look at the
+      // new process's /proc entries, and none should always find the others' warm caches.
+      const order: [Attributor, number[]][] = [[attributor, fresh], [tableOnly, freshTable], ...(helperOnly ? [[helperOnly, freshHelper] as [Attributor, number[]]] : [])];
+      for (let k = 0; k < order.length; k++) {
+        const [which, samples] = order[(i + k) % order.length] as [Attributor, number[]];
+        samples.push(await timeOne(endpoints(socket), which));
       }
       child.kill('SIGKILL');
       socket.destroy();
@@ -135,6 +145,7 @@ export async function run(): Promise<void> {
     printTable(['measure', 'p50 ms', 'p99 ms', 'ratio to baseline p50', 'target'], [
       row("baseline: readFileSync('/proc/net/tcp')", baseline),
       row('new process, new connection (cache miss)', fresh, `<= ${TARGET_MS} ms`),
+      ...(helperOnly ? [row('  same, sock_diag through the python3 helper', freshHelper)] : []),
       row('  same, /proc/net/tcp scan instead of sock_diag', freshTable),
       row('old process, all caches cleared (worst case: full fd scan)', cold),
       row('known process, new connection (warm)', warm),

@@ -8,10 +8,11 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # dbus + gnome-keyring: the real Secret Service the keychain tests use; chromium: the UI's
-# Playwright tests; python3: the attribution helper's netlink lookups; curl, git: real clients
+# Playwright tests; gcc, libc6-dev: the in-process sock_diag addon for attribution (build-native.ts);
+# python3: the attribution helper's netlink lookups when the addon is not built; curl, git: real clients
 # through the proxy; postgresql: the fleet server's tests run on a real PostgreSQL they start;
 # openssl: test certificates for the HTTPS proxy tests of the sync client.
-CORDON_APT_PACKAGES=(dbus gnome-keyring libsecret-1-0 libsecret-tools ca-certificates git curl python3 chromium postgresql openssl)
+CORDON_APT_PACKAGES=(dbus gnome-keyring libsecret-1-0 libsecret-tools ca-certificates git curl gcc libc6-dev python3 chromium postgresql openssl)
 
 cordon_missing_packages() {
   local missing=()
@@ -44,6 +45,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm ci --no-audit --no-fund >&2
   echo "$want" > "$stamp"
 fi
+
+# The in-process sock_diag addon (dist/native, not committed; rebuilt when its source changes).
+# Optional: without a compiler or Node's headers attribution uses the python3 helper instead.
+node scripts/build-native.ts >&2 || echo "setup: the sock_diag addon did not build; attribution uses the python3 helper" >&2
 
 # The React console the daemon serves (dist/renderer, not committed).
 if [ ! -f dist/renderer/index.html ] || [ -n "$(find renderer app/api -newer dist/renderer/index.html -type f -print -quit 2>/dev/null)" ]; then

@@ -1,13 +1,16 @@
 /**
  * Exact TCP socket lookup through the kernel's sock_diag netlink interface (what `ss` uses), for
  * the cost of a hash lookup instead of /proc/net/tcp's walk over every bucket of the established
- * table (milliseconds on machines with much memory). Node cannot open netlink sockets, so a tiny
- * fixed Python script (python3 -I -S, stdlib only) answers queries over pipes. It is an
- * accelerator only: when python3 is missing, slow or dies, callers fall back to /proc/net/tcp.
+ * table (milliseconds on machines with much memory). Node cannot open netlink sockets, so the
+ * request goes through Cordon's small Node-API addon when it is built (nativeSockDiag.ts: in
+ * process, microseconds), else through a tiny fixed Python script (python3 -I -S, stdlib only)
+ * answering over pipes (a round trip and a process wake-up per lookup). Both are accelerators
+ * only: when neither works, callers fall back to /proc/net/tcp.
  * @see sock_diag(7), linux/inet_diag.h (inet_diag_req_v2, inet_diag_msg)
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { loadNativeSockDiag } from './nativeSockDiag.ts';
 
 /** One query: the socket as its own process sees it (local = client). IPs in canonical form. */
 export type SockDiagQuery = Readonly<{ localIp: string; localPort: number; remoteIp: string; remotePort: number }>;
@@ -18,12 +21,20 @@ export type SockDiagResult =
   | Readonly<{ kind: 'unavailable'; message: string }>;
 
 export type SockDiag = {
-  lookup(query: SockDiagQuery): Promise<SockDiagResult>;
+  /** The in-process addon answers at once (a plain result); the python3 helper with a promise. */
+  lookup(query: SockDiagQuery): SockDiagResult | Promise<SockDiagResult>;
+  /** Which way lookups go: 'addon' (in process) or 'python3 helper'. */
+  readonly via: 'addon' | 'python3 helper';
   /** Ends the helper; later lookups answer "unavailable". */
   close(): void;
 };
 
 export type SockDiagOptions = Readonly<{
+  /**
+   * The in-process addon: true (default) loads it from dist/native when it is built, a string
+   * loads it from that path, false never uses it (the python3 helper only).
+   */
+  native?: boolean | string;
   /** Interpreter to run; default /usr/bin/python3, else python3 from PATH. */
   python?: string;
   /** Per-query limit before the caller falls back (the helper answers in microseconds). */
@@ -73,6 +84,22 @@ for line in sys.stdin:
 const ENOENT = 2;
 
 export function createSockDiag(options: SockDiagOptions = {}): SockDiag {
+  if (options.native !== false) {
+    const native = typeof options.native === 'string' ? loadNativeSockDiag(options.native) : loadNativeSockDiag();
+    if (typeof native === 'function') {
+      let closed = false;
+      return {
+        via: 'addon',
+        lookup: (query) => (closed ? { kind: 'unavailable', message: 'closed' } : native(query)),
+        close: () => void (closed = true),
+      };
+    }
+  }
+  return createHelperSockDiag(options);
+}
+
+/** sock_diag through the python3 helper process. */
+function createHelperSockDiag(options: SockDiagOptions): SockDiag {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let child: ChildProcessWithoutNullStreams | null = null;
   let ready = false;
@@ -149,6 +176,7 @@ export function createSockDiag(options: SockDiagOptions = {}): SockDiag {
   };
 
   return {
+    via: 'python3 helper',
     lookup(query) {
       if (closed) return Promise.resolve({ kind: 'unavailable', message: 'closed' });
       if (child === null) {

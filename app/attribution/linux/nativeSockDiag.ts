@@ -1,0 +1,62 @@
+/**
+ * The in-process sock_diag lookup: a small Node-API addon (native/sockdiag.c, built into
+ * dist/native/ by scripts/build-native.ts) that sends the kernel's exact socket lookup from the
+ * daemon's own thread. No pipe, no helper process to wake: a lookup costs a few microseconds of
+ * system calls instead of a round trip to python3. Optional: when the addon is not built, cannot
+ * load or misbehaves, createSockDiag() uses the python3 helper.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SockDiagQuery, SockDiagResult } from './sockDiag.ts';
+
+const ENOENT = 2;
+
+type Addon = { lookup(family: number, srcIp: string, srcPort: number, dstIp: string, dstPort: number): unknown };
+
+/** Where scripts/build-native.ts writes the addon for this platform and architecture. */
+export function nativeAddonPath(): string {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  return join(root, 'dist', 'native', `sockdiag-${process.platform}-${process.arch}.node`);
+}
+
+/** The synchronous lookup, or an explanation of why the addon is not usable. */
+export type NativeLookup = (query: SockDiagQuery) => SockDiagResult;
+
+const loaded = new Map<string, NativeLookup | string>();
+
+/** Loads the addon once per process and path. A string says why it is unavailable. */
+export function loadNativeSockDiag(path: string = nativeAddonPath()): NativeLookup | string {
+  let result = loaded.get(path);
+  if (result === undefined) {
+    result = load(path);
+    loaded.set(path, result);
+  }
+  return result;
+}
+
+function load(path: string): NativeLookup | string {
+  if (process.platform !== 'linux') return `sock_diag is Linux only (this is ${process.platform})`;
+  let addon: Addon;
+  try {
+    addon = createRequire(import.meta.url)(path) as Addon;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return `addon not built (${path}; run node scripts/build-native.ts)`;
+    return `addon did not load: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  if (typeof addon?.lookup !== 'function') return `addon at ${path} has no lookup()`;
+  return (query) => {
+    let answer: unknown;
+    try {
+      answer = addon.lookup(query.localIp.includes(':') ? 6 : 4, query.localIp, query.localPort, query.remoteIp, query.remotePort);
+    } catch (error) {
+      return { kind: 'unavailable', message: `sock_diag addon: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    if (Array.isArray(answer) && answer.length === 3 && answer.every((n) => Number.isSafeInteger(n) && n >= 0)) {
+      const [state, uid, inode] = answer as [number, number, number];
+      return { kind: 'found', state, uid, inode };
+    }
+    if (answer === -ENOENT) return { kind: 'not-found' };
+    return { kind: 'unavailable', message: `sock_diag addon: ${typeof answer === 'number' ? `errno ${-answer}` : 'unexpected answer'}` };
+  };
+}

@@ -41,7 +41,7 @@ type ProxyStats = { rss: number; maxRss: number; cpuUs: number; decisions: numbe
 type Target = { name: string; port: number | null; stats(): Promise<ProxyStats | null>; close(): Promise<void> };
 type Ports = { http: number; https: number };
 type Load = { count: number; bytes: number; latencies: number[]; errors: number; ms: number };
-type Sample = { rps: number; kaP50: number; kaP99: number; oneP50: number; conns: number; mbps: number; curlMbps: number; cpuPerReq: number; errors: number };
+type Sample = { rps: number; kaP50: number; kaP99: number; oneP50: number; conns: number; mbps: number; curlMbps: number; cpuPerReq: number; cpuPerGiB: number; errors: number };
 
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'cordon-bench-proxy-'));
@@ -79,7 +79,7 @@ export async function run(): Promise<void> {
     const med = (name: string, key: keyof Sample): number => median((samples.get(name) ?? []).map((x) => x[key]));
     const base = { rps: med('direct', 'rps'), conns: med('direct', 'conns'), mbps: med('direct', 'mbps'), curlMbps: med('direct', 'curlMbps'), p50: med('direct', 'oneP50') };
     const rows = targets.map((t) => {
-      if (!samples.has(t.name)) return [t.name, 'not installed', '', '', '', '', '', '', ''];
+      if (!samples.has(t.name)) return [t.name, 'not installed', '', '', '', '', '', '', '', ''];
       const direct = t.name === 'direct';
       return [
         t.name,
@@ -90,13 +90,15 @@ export async function run(): Promise<void> {
         `${fmt(med(t.name, 'mbps'), 0)} ${ratio(med(t.name, 'mbps'), base.mbps)}`,
         curl ? `${fmt(med(t.name, 'curlMbps'), 0)} ${ratio(med(t.name, 'curlMbps'), base.curlMbps)}` : 'no curl',
         Number.isFinite(med(t.name, 'cpuPerReq')) ? fmt(med(t.name, 'cpuPerReq'), 1) : '-',
+        Number.isFinite(med(t.name, 'cpuPerGiB')) ? fmt(med(t.name, 'cpuPerGiB'), 2) : '-',
         String((samples.get(t.name) ?? []).reduce((n, x) => n + x.errors, 0)),
       ];
     });
     process.stdout.write(`medians of ${REPS} interleaved repetitions, ${DURATION_MS / 1000} s per measure; plain HTTP: ${KEEPALIVE_CONNS} keep-alive connections (and 1 for the latency column);\n`);
     process.stdout.write(`HTTPS new connections: ${NEWCONN_CONCURRENCY} at a time (CONNECT + TLS + GET); tunnel: ${BULK_CONNS} keep-alive TLS connections fetching 1 MiB bodies,\n`);
     process.stdout.write(`by this process (Node's TLS, ${DURATION_MS / 1000} s) and by curl (${CURL_BODIES} bodies; a C client, so the proxy rather than the client's TLS is what limits the rate)\n`);
-    printTable(['target', 'HTTP req/s (ratio)', 'p50 / p99 ms', '1-conn p50 ms (added)', 'HTTPS new conn/s', 'tunnel MB/s, Node client', 'tunnel MB/s, curl', 'proxy CPU us/req', 'errors'], rows);
+    printTable(['target', 'HTTP req/s (ratio)', 'p50 / p99 ms', '1-conn p50 ms (added)', 'HTTPS new conn/s', 'tunnel MB/s, Node client', 'tunnel MB/s, curl', 'proxy CPU us/req', 'proxy CPU s/GiB, curl tunnel', 'errors'], rows);
+    process.stdout.write('proxy CPU is user + system time from /proc (Linux): per plain-HTTP request, and per GiB relayed through the curl tunnels\n');
 
     // Inspected HTTPS: Cordon terminating TLS against Cordon passing the same tunnel through.
     const cordonPort = (cordon.message as { port: number }).port;
@@ -119,6 +121,7 @@ export async function run(): Promise<void> {
           mbps: throughput(bulk),
           curlMbps: Number.NaN,
           cpuPerReq: Number.NaN,
+          cpuPerGiB: Number.NaN,
           errors: ka.errors + fresh.errors + bulk.errors,
         });
       }
@@ -167,7 +170,9 @@ async function measure(target: Target, ports: Ports, originCaPem: string, origin
   const one = await keepAliveHttp(target.port, ports.http, 1);
   const fresh = await newTlsConnections(target.port, ports.https, originCaPem);
   const bulk = await tunnelBulk(target.port, ports.https, originCaPem);
+  const beforeCurl = await target.stats();
   const curlBulkLoad = curl ? await curlBulk(target.port, ports.https, originCaFile) : null;
+  const afterCurl = await target.stats();
   return {
     rps: rate(ka),
     kaP50: percentile(ka.latencies, 50),
@@ -177,6 +182,7 @@ async function measure(target: Target, ports: Ports, originCaPem: string, origin
     mbps: throughput(bulk),
     curlMbps: curlBulkLoad ? throughput(curlBulkLoad) : Number.NaN,
     cpuPerReq: before && after ? (after.cpuUs - before.cpuUs) / Math.max(1, ka.count) : Number.NaN,
+    cpuPerGiB: beforeCurl && afterCurl && curlBulkLoad && curlBulkLoad.bytes > 0 ? (afterCurl.cpuUs - beforeCurl.cpuUs) / 1e6 / (curlBulkLoad.bytes / 1024 ** 3) : Number.NaN,
     errors: ka.errors + one.errors + fresh.errors + bulk.errors + (curlBulkLoad?.errors ?? 0),
   };
 }
@@ -469,17 +475,31 @@ async function startDaemon(dir: string, children: ChildProcess[]): Promise<Targe
     if (proxyUrl === null) await new Promise((r) => setTimeout(r, 100));
   }
   await new Promise((r) => setTimeout(r, 4000));
-  const ticks = 100; // USER_HZ: /proc reports CPU time in 1/100 s on Linux
   const stats = async (): Promise<ProxyStats | null> => {
-    if (process.platform !== 'linux' || child.pid === undefined) return null;
-    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpuUs = ((Number(fields[11]) + Number(fields[12])) * 1e6) / ticks;
-    const proc = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-    const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(proc)?.[1] ?? 0) * 1024;
-    return { rss: kb('VmRSS'), maxRss: kb('VmHWM'), cpuUs, decisions: (await status())?.events.total ?? 0 };
+    const proc = procStats(child.pid);
+    return proc && { ...proc, decisions: (await status())?.events.total ?? 0 };
   };
   return { name: DAEMON_ROW, port: Number(new URL(proxyUrl).port), stats, close: async () => void child.kill() };
+}
+
+/**
+ * CPU time (user + system) and memory of a child from /proc, for processes the bench cannot ask
+ * itself (the daemon, the peers); null off Linux or once it has exited. squid runs with -N (no
+ * worker processes) so its one process is the whole proxy.
+ */
+function procStats(pid: number | undefined): Omit<ProxyStats, 'decisions'> | null {
+  if (process.platform !== 'linux' || pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = 100; // USER_HZ: /proc reports CPU time in 1/100 s on Linux
+    const cpuUs = ((Number(fields[11]) + Number(fields[12])) * 1e6) / ticks;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? 0) * 1024;
+    return { rss: kb('VmRSS'), maxRss: kb('VmHWM'), cpuUs };
+  } catch {
+    return null;
+  }
 }
 
 // ---------------------------------------------------------------- peers (only when installed)
@@ -506,7 +526,11 @@ async function startPeers(dir: string, children: ChildProcess[]): Promise<Target
       }
       children.push(child);
       await waitForPort(port, 10_000);
-      peers.push({ name: name === 'mitmdump' ? 'mitmdump (tunnels passed through)' : name, port, stats: async () => null, close: async () => void child.kill() });
+      const stats = async (): Promise<ProxyStats | null> => {
+        const proc = procStats(child.pid);
+        return proc && { ...proc, decisions: 0 };
+      };
+      peers.push({ name: name === 'mitmdump' ? 'mitmdump (tunnels passed through)' : name, port, stats, close: async () => void child.kill() });
     } catch (error) {
       process.stderr.write(`${name} did not start: ${(error as Error).message}\n`);
       peers.push(absent(name));

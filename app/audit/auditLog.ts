@@ -7,10 +7,10 @@ import { newEventId } from './eventId.ts';
 import type Database from 'better-sqlite3';
 import type { AuditEvent, AuditPruneResult, AuditQuery, AuditRetention, AuditVerifyResult } from '../api/audit.ts';
 import { auditChain, type AuditChain } from './chain.ts';
-import { decisionRow, type DecisionAuditInput } from './decision.ts';
+import { decisionRow, decisionRowAndData, type DecisionAuditInput } from './decision.ts';
 import { eventRowInput, type AuditRowInput } from './hash.ts';
 import type { AuditHead } from './headFile.ts';
-import { queryAudit, toAuditEvent } from './query.ts';
+import { auditEventOf, queryAudit, toAuditEvent } from './query.ts';
 import { pruneAudit } from './retention.ts';
 import { verifyAudit } from './verify.ts';
 
@@ -78,7 +78,8 @@ export type AuditLog = Readonly<{
   head(): AuditHead | null;
 }>;
 
-type Pending = { row: AuditRowInput; resolve(e: AuditEvent): void; reject(e: unknown): void };
+/** A queued decision: its row, and the object the row's data column is the JSON of. */
+type Pending = { row: AuditRowInput; data: unknown; resolve(e: AuditEvent): void; reject(e: unknown): void };
 
 export function createAuditLog(db: Db, options: AuditLogOptions = {}): AuditLog {
   const chain: AuditChain = auditChain(db, options.headFile === undefined ? {} : { headFile: options.headFile });
@@ -97,7 +98,11 @@ export function createAuditLog(db: Db, options: AuditLogOptions = {}): AuditLog 
       try {
         const rows = chain.appendSyncLater(batch.map((p) => p.row));
         written = true;
-        rows.forEach((row, i) => batch[i]?.resolve(toAuditEvent(row)));
+        rows.forEach((row, i) => {
+          const pending = batch[i];
+          // The data object as written, unless chaining changed the text (ill-formed strings).
+          if (pending) pending.resolve(row.data === pending.row.data ? auditEventOf(row, pending.data) : toAuditEvent(row));
+        });
       } catch (error) {
         options.onError?.(error, batch.length);
         for (const p of batch) p.reject(error);
@@ -119,7 +124,7 @@ export function createAuditLog(db: Db, options: AuditLogOptions = {}): AuditLog 
       return chain.append(inputs.map((input) => decisionRow(input, now))).map(toAuditEvent);
     },
     enqueueDecision(input) {
-      const row = decisionRow(input, now);
+      const { row, data } = decisionRowAndData(input, now);
       let resolve!: (e: AuditEvent) => void;
       let reject!: (e: unknown) => void;
       const committed = new Promise<AuditEvent>((res, rej) => {
@@ -127,7 +132,7 @@ export function createAuditLog(db: Db, options: AuditLogOptions = {}): AuditLog 
         reject = rej;
       });
       committed.catch(() => undefined); // a caller that does not await must not crash the daemon
-      queue.push({ row, resolve, reject });
+      queue.push({ row, data, resolve, reject });
       if (queue.length >= MAX_BATCH) flush();
       else scheduled ??= setTimeout(flush, GROUP_COMMIT_MS);
       return { id: row.id, committed };

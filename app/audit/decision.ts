@@ -37,6 +37,14 @@ export type DecisionAuditInput = Readonly<{
 
 /** The stored row (before chaining) for a decision. */
 export function decisionRow(input: DecisionAuditInput, now: () => Date = () => new Date()): AuditRowInput {
+  return decisionRowAndData(input, now).row;
+}
+
+/**
+ * decisionRow, plus the data object its `data` column serializes (so a caller that needs the
+ * event as an object need not parse back what was just written).
+ */
+export function decisionRowAndData(input: DecisionAuditInput, now: () => Date = () => new Date()): { row: AuditRowInput; data: AuditDecisionData } {
   const request = input.request ?? ({} as Partial<EgressRequest>);
   const decision = input.decision ?? ({} as Partial<Decision>);
   const principal = input.principal ?? ({} as Partial<Principal>);
@@ -54,20 +62,16 @@ export function decisionRow(input: DecisionAuditInput, now: () => Date = () => n
   const keyThumbprint = cleanString(input.keyThumbprint);
   const bytesUp = cleanInt(input.bytesUp);
   const bytesDown = cleanInt(input.bytesDown);
+  const audited = auditedPrincipal(principal, agent);
   const data: AuditDecisionData = {
     request: { kind, host, port: port ?? 0, method, path, sni: cleanString(request.sni)?.toLowerCase() ?? null },
-    principal: {
-      attributed: principal.attributed === true,
-      reason: typeof principal.reason === 'string' ? redactText(principal.reason) : null,
-      agent,
-      chain: Array.isArray(principal.chain) ? principal.chain.slice(0, MAX_CHAIN).map(processOf) : [],
-    },
+    principal: audited.value,
     decision: {
       action,
       rule,
       layer: cleanString(decision.layer) ?? 'default',
       reasons: Array.isArray(decision.reasons)
-        ? decision.reasons.slice(0, MAX_REASONS).map((r) => ({ code: cleanString(r?.code) ?? 'unknown', message: redactText(cleanString(r?.message) ?? '') }))
+        ? decision.reasons.slice(0, MAX_REASONS).map((r) => ({ code: cleanString(r?.code) ?? 'unknown', message: redactedText(cleanString(r?.message) ?? '') }))
         : [],
     },
     keyThumbprint,
@@ -79,13 +83,16 @@ export function decisionRow(input: DecisionAuditInput, now: () => Date = () => n
   const target = kind === 'connect' ? `CONNECT ${host}:${port ?? '?'}` : `${method ?? 'GET'} ${kind}://${host}${port !== null ? `:${port}` : ''}${path ?? ''}`;
   const who = agent ? agent.kind : data.principal.attributed ? (data.principal.chain[0]?.exe ?? 'unknown process') : 'unattributed';
   const time = input.time instanceof Date && !Number.isNaN(input.time.getTime()) ? input.time : now();
-  return {
+  // JSON.stringify(data), with the principal's part serialized once per principal (it is the bulk
+  // of the text: the whole process chain) and the same key order.
+  const json = `{"request":${JSON.stringify(data.request)},"principal":${audited.json},"decision":${JSON.stringify(data.decision)},"keyThumbprint":${JSON.stringify(keyThumbprint)},"bytesUp":${JSON.stringify(bytesUp)},"bytesDown":${JSON.stringify(bytesDown)},"durationMs":${JSON.stringify(data.durationMs)},"status":${JSON.stringify(data.status)}}`;
+  const row: AuditRowInput = {
     id: cleanString(input.id) ?? newEventId(),
     time: time.toISOString(),
     type: cleanString(input.type) ?? `egress.${action}`,
     subject_id: agent?.id ?? null,
     summary: `${action} ${target} (${who}) by ${rule}`,
-    data: JSON.stringify(data),
+    data: json,
     agent_id: agent?.id ?? null,
     agent_kind: agent?.kind ?? null,
     decision: action,
@@ -98,6 +105,44 @@ export function decisionRow(input: DecisionAuditInput, now: () => Date = () => n
     bytes_down: bytesDown,
     key_thumbprint: keyThumbprint,
   };
+  return { row, data };
+}
+
+type AuditedPrincipal = Readonly<{ value: AuditDecisionData['principal']; json: string }>;
+
+/**
+ * The audited form of a principal and its JSON, per Principal object: the proxy hands the same
+ * (readonly) principal to every request of a connection. The agent passed in is cleaned from that
+ * same principal, so it is the same each time too.
+ */
+const auditedPrincipals = new WeakMap<object, AuditedPrincipal>();
+
+function auditedPrincipal(principal: Partial<Principal>, agent: AuditDecisionData['principal']['agent']): AuditedPrincipal {
+  const cached = typeof principal === 'object' && principal !== null ? auditedPrincipals.get(principal) : undefined;
+  if (cached !== undefined) return cached;
+  const value: AuditDecisionData['principal'] = {
+    attributed: principal.attributed === true,
+    reason: typeof principal.reason === 'string' ? redactText(principal.reason) : null,
+    agent,
+    chain: Array.isArray(principal.chain) ? principal.chain.slice(0, MAX_CHAIN).map(processOf) : [],
+  };
+  const audited = Object.freeze({ value: Object.freeze(value), json: JSON.stringify(value) });
+  if (typeof principal === 'object' && principal !== null) auditedPrincipals.set(principal, audited);
+  return audited;
+}
+
+/** Redacted reason messages: the same few messages recur on every request to a destination. */
+const redactedTexts = new Map<string, string>();
+const MAX_REDACTED_TEXTS = 1024;
+
+function redactedText(text: string): string {
+  let out = redactedTexts.get(text);
+  if (out === undefined) {
+    out = redactText(text);
+    if (redactedTexts.size >= MAX_REDACTED_TEXTS) redactedTexts.clear();
+    redactedTexts.set(text, out);
+  }
+  return out;
 }
 
 /**

@@ -32,6 +32,11 @@ export function toAuditEvent(row: AuditRow): AuditEvent {
   } catch {
     data = null;
   }
+  return auditEventOf(row, data);
+}
+
+/** The API shape of a row whose data column is the JSON of `data` (a row just written). */
+export function auditEventOf(row: AuditRow, data: unknown): AuditEvent {
   const decision = AUDIT_DECISIONS.includes(row.decision as AuditDecision) ? (row.decision as AuditDecision) : null;
   return {
     seq: row.seq,

@@ -50,6 +50,8 @@ test('queued decisions get their id at once and commit together, before any othe
     assert.equal(rows(), 2, 'one group commit wrote both');
     assert.deepEqual(events.map((e) => e.id), queued.map((q) => q.id));
     assert.deepEqual(events.map((e) => e.seq), [1, 2]);
+    // The events handed out (published to subscribers) are the events as stored.
+    assert.deepEqual(events, log.query({ order: 'asc' }));
     assert.equal(log.verify().ok, true);
     // Committed at once, fsynced off the event loop: the head file, which moves only after an
     // fsync, names the batch once the background fsync is done.

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decisionRow } from '../../app/audit/decision.ts';
+import { decisionRow, decisionRowAndData } from '../../app/audit/decision.ts';
 import { isSecretName, redactArgv, redactPath, redactText, redactUrl } from '../../app/audit/redact.ts';
 import { SECRETS, decisionInput, secretsIn } from './fixtures.ts';
 
@@ -51,4 +51,26 @@ test('paths in command lines stay readable: lowercase path segments are not secr
   assert.equal(out[0], argv[0]);
   assert.equal(out[1], argv[1]);
   assert.ok(!out.join(' ').includes('Zk9xQ2VyZ2hQa2x4bVp0Y1FyZ3NMbk1hV3BkSw'));
+});
+
+test('a decision row\'s data is exactly JSON.stringify of its data object, for the same principal reused and for odd values', () => {
+  const base = decisionInput({ action: 'log' });
+  const inputs = [
+    base,
+    // The same principal object again (its JSON is reused) with other request fields.
+    { ...base, bytesUp: 0, bytesDown: null, durationMs: 1.23456, status: 204, keyThumbprint: 'k"\\\u2028' },
+    { ...base, decision: { ...base.decision, reasons: [{ code: 'x', message: 'line\nbreak "quoted" \u0000' }] } },
+    { ...base, principal: { attributed: false, reason: 'socket-not-found: gone', chain: [], agent: null } },
+    { principal: null, request: { kind: 'weird', host: 42, port: -1 }, decision: { action: 'nope', reasons: 'x' } } as never,
+  ];
+  for (const input of inputs) {
+    const { row, data } = decisionRowAndData(input);
+    assert.equal(row.data, JSON.stringify(data));
+    assert.deepEqual(JSON.parse(row.data), data);
+    assert.equal(decisionRow(input).data, row.data, 'decisionRow writes the same text');
+  }
+  // Another principal object with other content is never served from the first one's cache.
+  const other = { ...base, principal: { ...base.principal, chain: base.principal.chain.map((p) => ({ ...p, argv: ['other', '--flag'] })) } };
+  assert.notEqual(decisionRow(other).data, decisionRow(base).data);
+  assert.match(decisionRow(other).data, /"other","--flag"/);
 });

@@ -17,6 +17,7 @@ import { createAnomalyDetector, type AnomalyDetector } from '../anomaly/detector
 import { createBaseline } from '../anomaly/baseline.ts';
 import { createApprovalQueue, type ApprovalQueue } from '../approvals/approvalQueue.ts';
 import { createAttributor } from '../attribution/index.ts';
+import { loadNativeSockDiag } from '../attribution/linux/nativeSockDiag.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { agentIdentity } from '../identity/agentIdentity.ts';
 import { createAgentKeyManager, type AgentKeyManager } from '../identity/agentKeys.ts';
@@ -139,6 +140,12 @@ export async function startEnforcement(options: EnforcementOptions): Promise<Enf
 
   const attributor = createAttributor({ inventory: options.inventory });
   cleanups.push(() => attributor.close());
+  if (process.platform === 'linux') {
+    // Which way connections are looked up, for whoever wonders why attribution is slow.
+    const addon = loadNativeSockDiag();
+    if (typeof addon === 'function') log.info('attribution: sock_diag lookups in process (native addon)');
+    else log.info('attribution: sock_diag lookups through the python3 helper, or /proc/net/tcp without python3', { addon });
+  }
 
   const decideHook = async (request: EgressRequest, principal: Principal): Promise<Decision> => {
     const url = request.path !== undefined ? `${request.kind === 'http' ? 'http' : 'https'}://${request.host}:${request.port}${request.path}` : undefined;

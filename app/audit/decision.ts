@@ -112,8 +112,9 @@ type AuditedPrincipal = Readonly<{ value: AuditDecisionData['principal']; json: 
 
 /**
  * The audited form of a principal and its JSON, per Principal object: the proxy hands the same
- * (readonly) principal to every request of a connection. The agent passed in is cleaned from that
- * same principal, so it is the same each time too.
+ * (readonly) principal to every request of a connection, and attributePid the same one to every
+ * local action of a process, so the chain's command lines are redacted and serialized once. The
+ * agent passed in is cleaned from that same principal, so it is the same each time too.
  */
 const auditedPrincipals = new WeakMap<object, AuditedPrincipal>();
 
@@ -124,7 +125,7 @@ function auditedPrincipal(principal: Partial<Principal>, agent: AuditDecisionDat
     attributed: principal.attributed === true,
     reason: typeof principal.reason === 'string' ? redactText(principal.reason) : null,
     agent,
-    chain: Array.isArray(principal.chain) ? principal.chain.slice(0, MAX_CHAIN).map(processOf) : [],
+    chain: Array.isArray(principal.chain) ? principal.chain.slice(0, MAX_CHAIN).map((p) => Object.freeze(redactProcess(p))) : [],
   };
   const audited = Object.freeze({ value: Object.freeze(value), json: JSON.stringify(value) });
   if (typeof principal === 'object' && principal !== null) auditedPrincipals.set(principal, audited);
@@ -143,23 +144,6 @@ function redactedText(text: string): string {
     redactedTexts.set(text, out);
   }
   return out;
-}
-
-/**
- * Redacted processes by their ProcessInfo: the attribution cache hands the same (readonly) chain
- * to every request of a connection and of a process, and redacting a command line costs tens of
- * microseconds a request (bench/proxy.bench.ts, the daemon row).
- */
-const redacted = new WeakMap<object, AuditProcess>();
-
-function processOf(p: ProcessInfo): AuditProcess {
-  if (typeof p !== 'object' || p === null) return redactProcess(p);
-  let done = redacted.get(p);
-  if (done === undefined) {
-    done = Object.freeze(redactProcess(p));
-    redacted.set(p, done);
-  }
-  return done;
 }
 
 function redactProcess(p: ProcessInfo): AuditProcess {

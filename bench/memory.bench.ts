@@ -24,6 +24,7 @@ import type { DaemonStatus } from '../app/api/control.ts';
 import { cordonPaths } from '../app/util/paths.ts';
 import { buildMcpHome, type McpFixture } from '../test/fixtures/homes/mcp.ts';
 import { daemonStatus } from './daemonStatus.ts';
+import { readProcMemory } from './procStats.ts';
 import { percentile, printTable } from './report.ts';
 
 const CORDON_BIN = fileURLToPath(new URL('../bin/cordon.js', import.meta.url));
@@ -208,19 +209,9 @@ async function settle(pid: number, idleMs = SETTLE_MS): Promise<Memory> {
   const samples: Memory[] = [];
   for (let i = 0; i < SAMPLES; i++) {
     if (i > 0) await sleep(SAMPLE_EVERY_MS);
-    samples.push(readMemory(pid));
+    samples.push(readProcMemory(pid));
   }
   return { rss: percentile(samples.map((s) => s.rss), 50), hwm: Math.max(...samples.map((s) => s.hwm)) };
-}
-
-function readMemory(pid: number): Memory {
-  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string): number => {
-    const match = new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(text);
-    if (!match) throw new Error(`no ${name} in /proc/${pid}/status`);
-    return Number(match[1]) * 1024;
-  };
-  return { rss: field('VmRSS'), hwm: field('VmHWM') };
 }
 
 function sleep(ms: number): Promise<void> {

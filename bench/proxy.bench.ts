@@ -22,6 +22,7 @@ import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Principal } from '../app/api/enforcement.ts';
+import { readProcCpuUs, readProcMemory } from './procStats.ts';
 import { percentile, printTable } from './report.ts';
 // The proxy, the logger and the test CA are imported where they are used, so the baseline proxy
 // child loads only Node's own modules and the RSS comparison is fair.
@@ -490,13 +491,8 @@ async function startDaemon(dir: string, children: ChildProcess[]): Promise<Targe
 function procStats(pid: number | undefined): Omit<ProxyStats, 'decisions'> | null {
   if (process.platform !== 'linux' || pid === undefined) return null;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = 100; // USER_HZ: /proc reports CPU time in 1/100 s on Linux
-    const cpuUs = ((Number(fields[11]) + Number(fields[12])) * 1e6) / ticks;
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? 0) * 1024;
-    return { rss: kb('VmRSS'), maxRss: kb('VmHWM'), cpuUs };
+    const { rss, hwm } = readProcMemory(pid);
+    return { rss, maxRss: hwm, cpuUs: readProcCpuUs(pid) };
   } catch {
     return null;
   }

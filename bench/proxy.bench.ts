@@ -37,6 +37,7 @@ const BULK_BYTES = 1024 * 1024;
 /** 1 MiB bodies curl fetches per tunnel measure (about a second direct). */
 const CURL_BODIES = 192;
 const PEER_PORTS = { tinyproxy: 0, squid: 0, mitmdump: 0 };
+const JS_RELAY_ROW = 'cordon, tunnels relayed in JS';
 
 type ProxyStats = { rss: number; maxRss: number; cpuUs: number; decisions: number };
 type Target = { name: string; port: number | null; stats(): Promise<ProxyStats | null>; close(): Promise<void> };
@@ -57,6 +58,8 @@ export async function run(): Promise<void> {
     const origin = await startChild('origin', dir, children);
     const ports = origin.message as Ports;
     const cordon = await startChild('proxy', dir, children);
+    // The same proxy with tunnels relayed in JavaScript: what the kernel relay (splice) is worth.
+    const cordonJs = await startChild('proxy-js', dir, children);
     const minimal = await startChild('minimal', dir, children);
     const daemon = await startDaemon(dir, children);
     const cordonCa = readFileSync(join(dir, 'cordon-ca.pem'), 'utf8');
@@ -64,6 +67,7 @@ export async function run(): Promise<void> {
       { name: 'direct', port: null, stats: async () => null, close: async () => undefined },
       { name: 'minimal Node proxy (no policy)', port: (minimal.message as { port: number }).port, stats: () => minimal.stats(), close: async () => void minimal.child.kill() },
       { name: 'cordon', port: (cordon.message as { port: number }).port, stats: () => cordon.stats(), close: async () => void cordon.child.kill() },
+      { name: JS_RELAY_ROW, port: (cordonJs.message as { port: number }).port, stats: () => cordonJs.stats(), close: async () => void cordonJs.child.kill() },
       daemon,
       ...(await startPeers(dir, children)),
     ];
@@ -330,7 +334,7 @@ function tunnelAgent(proxyPort: number, options: AgentOptions): HttpsAgent {
 
 type ChildHandle = { child: ChildProcess; message: unknown; stats(): Promise<ProxyStats | null> };
 
-function startChild(role: 'origin' | 'proxy' | 'minimal', dir: string, children: ChildProcess[]): Promise<ChildHandle> {
+function startChild(role: 'origin' | 'proxy' | 'proxy-js' | 'minimal', dir: string, children: ChildProcess[]): Promise<ChildHandle> {
   const child = spawn(process.execPath, [SELF, `--role=${role}`, dir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.push(child);
   const stats = (): Promise<ProxyStats | null> =>
@@ -372,17 +376,19 @@ async function originMain(dir: string): Promise<void> {
   process.on('disconnect', () => process.exit(0));
 }
 
-async function proxyMain(dir: string): Promise<void> {
+/** Cordon's proxy; kernelRelay false relays tunnels in JavaScript (and its CA is not the one the inspected measure trusts). */
+async function proxyMain(dir: string, kernelRelay: boolean): Promise<void> {
   const { createProxyServer } = await import('../app/proxy/server.ts');
   const { silentLogger } = await import('../app/util/log.ts');
   const { createTestCa } = await import('../test/proxy/helpers/testCa.ts');
   const cordonCa = createTestCa('Cordon Bench Root');
-  writeFileSync(join(dir, 'cordon-ca.pem'), cordonCa.caPem);
+  if (kernelRelay) writeFileSync(join(dir, 'cordon-ca.pem'), cordonCa.caPem);
   const principal: Principal = { attributed: true, chain: [], agent: { id: 'bench', kind: 'bench', name: 'bench', pid: process.pid, exe: null } };
   let decisions = 0;
   const proxy = await createProxyServer({
     port: 0,
     log: silentLogger,
+    kernelRelay,
     originCa: [readFileSync(join(dir, 'origin-ca.pem'), 'utf8')],
     hooks: {
       attribute: async () => principal,
@@ -577,7 +583,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const role = process.argv.find((a) => a.startsWith('--role='))?.slice(7);
   const dir = process.argv[3] ?? '';
   if (role === 'origin') await originMain(dir);
-  else if (role === 'proxy') await proxyMain(dir);
+  else if (role === 'proxy') await proxyMain(dir, true);
+  else if (role === 'proxy-js') await proxyMain(dir, false);
   else if (role === 'minimal') await minimalMain();
   else await run();
 }

@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # dbus + gnome-keyring: the real Secret Service the keychain tests use; chromium: the UI's
-# Playwright tests; gcc, libc6-dev: the in-process sock_diag addon for attribution (build-native.ts);
+# Playwright tests; gcc, libc6-dev: the native addons, sock_diag for attribution and the splice relay
+# for tunnels (build-native.ts);
 # python3: the attribution helper's netlink lookups when the addon is not built; curl, git: real clients
 # through the proxy; postgresql: the fleet server's tests run on a real PostgreSQL they start;
 # openssl: test certificates for the HTTPS proxy tests of the sync client.
@@ -46,9 +47,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-# The in-process sock_diag addon (dist/native, not committed; rebuilt when its source changes).
-# Optional: without a compiler or Node's headers attribution uses the python3 helper instead.
-node scripts/build-native.ts >&2 || echo "setup: the sock_diag addon did not build; attribution uses the python3 helper" >&2
+# The native addons (dist/native, not committed; rebuilt when their source changes): sock_diag for
+# attribution and the splice relay for tunnels. Optional: without a compiler or Node's headers,
+# attribution uses the python3 helper and tunnels are relayed in JavaScript.
+node scripts/build-native.ts >&2 || echo "setup: a native addon did not build; Cordon uses its JavaScript fallback for it" >&2
 
 # The React console the daemon serves (dist/renderer, not committed).
 if [ ! -f dist/renderer/index.html ] || [ -n "$(find renderer app/api -newer dist/renderer/index.html -type f -print -quit 2>/dev/null)" ]; then

@@ -15,6 +15,13 @@ import { MAX_HELLO_BYTES, peekClientHello } from './tlsPeek.ts';
 import { authorityOf, isProxyLoop, parseConnectTarget, type Target } from './target.ts';
 import { openTunnel, reachFailure } from './upstream.ts';
 import { connectRelayed } from './relay.ts';
+import type { KernelRelay } from './spliceRelay.ts';
+
+/**
+ * How long a tunnel stays half open in the kernel relay after one side ended its stream, for the
+ * other side's last bytes: then both are closed.
+ */
+export const HALF_CLOSED_GRACE_MS = 10_000;
 
 /** Handles one CONNECT request; never throws. */
 export async function handleConnect(ctx: ProxyContext, inspector: Inspector, req: IncomingMessage, client: Socket, head: Buffer): Promise<void> {
@@ -55,20 +62,22 @@ export async function handleConnect(ctx: ProxyContext, inspector: Inspector, req
 
 async function opaqueTunnel(ctx: ProxyContext, client: Socket, head: Buffer, target: Target, first: Admitted): Promise<void> {
   let admitted = first;
+  const kernel = ctx.kernelRelay;
   let origin: Socket;
-  // Direct tunnels relay the download side without a stream pipe (relay.ts); through an upstream
-  // proxy the socket has already been read as a stream (its CONNECT answer), so it is piped.
-  let relayTo: (client: Socket) => void;
+  // Without the kernel relay, direct tunnels relay the download side without a stream pipe
+  // (relay.ts); through an upstream proxy the socket has already been read as a stream (its
+  // CONNECT answer), so it is piped. The kernel relay takes either after what Node has read.
+  let relayTo: (client: Socket) => void = () => undefined;
   try {
     const upstream = ctx.upstream.forTunnel(target.host, target.port);
-    if (upstream === null) {
+    if (upstream === null && kernel === null) {
       const relayed = await connectRelayed(target.host, target.port, ctx.limits.connectTimeoutMs);
       origin = relayed.socket;
       relayTo = relayed.relayTo;
     } else {
-      const piped = await openTunnel(upstream, target.host, target.port, ctx.limits.connectTimeoutMs);
-      origin = piped;
-      relayTo = (to) => void piped.pipe(to);
+      const opened = await openTunnel(upstream, target.host, target.port, ctx.limits.connectTimeoutMs);
+      origin = opened;
+      if (kernel === null) relayTo = (to) => void opened.pipe(to);
     }
   } catch (error) {
     const failure = reachFailure(error, authorityOf(target.host, target.port));
@@ -84,21 +93,40 @@ async function opaqueTunnel(ctx: ProxyContext, client: Socket, head: Buffer, tar
   }
   const startUp = origin.bytesWritten;
   const startDown = origin.bytesRead;
+  // Bytes the kernel relay moved each way, and the relays still running.
+  const moved = { up: 0, down: 0 };
+  const running = new Set<Promise<unknown>>();
   let recorded = false;
   let cut: string | undefined;
-  const end = (): void => {
-    client.destroy();
-    origin.destroy();
+  let ended = false;
+  let halfClosed: NodeJS.Timeout | undefined;
+  const record = (): void => {
     if (recorded) return;
     recorded = true;
     recordOutcome(ctx, admitted, {
       outcome: cut === undefined ? 'forwarded' : 'failed',
       status: 200,
-      bytesUp: origin.bytesWritten - startUp,
-      bytesDown: origin.bytesRead - startDown,
+      bytesUp: origin.bytesWritten - startUp + moved.up,
+      bytesDown: origin.bytesRead - startDown + moved.down,
       ...(cut !== undefined ? { error: cut } : {}),
     });
   };
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    clearTimeout(halfClosed);
+    ctx.tunnelEnds.delete(end);
+    if (kernel !== null) {
+      // The kernel relay holds its own descriptors: shut the sockets down so it stops too.
+      kernel.shutdown(client);
+      kernel.shutdown(origin);
+    }
+    client.destroy();
+    origin.destroy();
+    // Recorded once the kernel relays have counted their bytes (at once when there are none).
+    void Promise.all(running).then(record);
+  };
+  ctx.tunnelEnds.add(end);
   origin.on('error', () => {
     cut ??= 'the origin connection failed';
     end();
@@ -108,7 +136,31 @@ async function opaqueTunnel(ctx: ProxyContext, client: Socket, head: Buffer, tar
   client.once('close', end);
   client.setNoDelay(true);
   client.write(CONNECT_ESTABLISHED);
-  relayTo(client);
+  /** One direction through the kernel: a failure ends the tunnel; an end of stream leaves the other direction a grace period. */
+  const inKernel = (relay: KernelRelay, from: Socket, to: Socket, direction: 'up' | 'down'): void => {
+    const done = relay.relay(from, to).then((result) => {
+      running.delete(done);
+      if (typeof result === 'string') {
+        if (!ended) cut ??= `the kernel relay failed: ${result}`;
+        return end();
+      }
+      moved[direction] += result.bytes;
+      // Once the tunnel is ending, its shut-down sockets fail the relay still running: not a cut.
+      if (ended) return;
+      if (result.errno !== 0) {
+        // After one side ended its stream, the other's failing writes are the close, not a cut.
+        const originSide = (direction === 'down') === (result.side === 'source');
+        if (originSide && halfClosed === undefined) cut ??= 'the origin connection failed';
+        return end();
+      }
+      if (running.size === 0 && upStarted) return end();
+      halfClosed ??= setTimeout(end, HALF_CLOSED_GRACE_MS);
+    });
+    running.add(done);
+  };
+  let upStarted = false;
+  if (kernel !== null) inKernel(kernel, origin, client, 'down');
+  else relayTo(client);
 
   const hello = await readHello(client, head);
   if (hello === null) return;
@@ -128,9 +180,11 @@ async function opaqueTunnel(ctx: ProxyContext, client: Socket, head: Buffer, tar
       admitted = { ...admitted, request };
     }
   }
-  if (origin.destroyed) return;
+  if (origin.destroyed || ended) return;
   if (hello.data.length > 0) origin.write(hello.data);
-  client.pipe(origin);
+  upStarted = true;
+  if (kernel !== null) inKernel(kernel, client, origin, 'up');
+  else client.pipe(origin);
 }
 
 /**

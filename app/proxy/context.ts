@@ -13,6 +13,7 @@ import type { Logger } from '../util/log.ts';
 import type { ProxyEvent, ProxyHooks, ProxyLimits, ProxyMode, ProxyOptions } from './types.ts';
 import { compileUpstream, type UpstreamRoutes } from './upstream.ts';
 import { createTunnelAgent } from './tunnelAgent.ts';
+import { loadSpliceRelay, type KernelRelay } from './spliceRelay.ts';
 
 export const DEFAULT_LIMITS: ProxyLimits = {
   maxHeaderBytes: 16 * 1024,
@@ -43,6 +44,11 @@ export type ProxyContext = {
   readonly counters: ProxyCounters;
   /** Every socket the proxy owns (clients, origins, tunnels): ended on close. */
   readonly sockets: Set<Duplex>;
+  /** The zero-copy relay for opaque tunnels, or why there is none (tunnels are relayed in JavaScript). */
+  readonly kernelRelay: KernelRelay | null;
+  readonly tunnelRelay: string;
+  /** Ends every tunnel relayed in the kernel (whose sockets must be shut down, not only destroyed). */
+  readonly tunnelEnds: Set<() => void>;
   /** Latest DPoP-Nonce per agent and origin (bounded). */
   readonly dpopNonces: Map<string, string>;
   closing: boolean;
@@ -69,10 +75,20 @@ export function createContext(options: ProxyOptions): ProxyContext {
     httpsAgent: createTunnelAgent({ ...agentOptions, ...trust }, () => ctx.upstream, limits.connectTimeoutMs),
     counters: { connections: 0, tunnels: 0, requests: 0, blocked: 0, malformed: 0 },
     sockets: new Set(),
+    ...kernelRelayOf(options.kernelRelay),
+    tunnelEnds: new Set(),
     dpopNonces: new Map(),
     closing: false,
   };
   return ctx;
+}
+
+/** The kernel relay the options ask for (default: the built addon when it loads), and how tunnels are relayed, in words. */
+function kernelRelayOf(option: ProxyOptions['kernelRelay']): { kernelRelay: KernelRelay | null; tunnelRelay: string } {
+  if (option === false) return { kernelRelay: null, tunnelRelay: 'in JavaScript (the kernel relay is turned off)' };
+  const relay = typeof option === 'string' ? loadSpliceRelay(option) : loadSpliceRelay();
+  if (typeof relay === 'string') return { kernelRelay: null, tunnelRelay: `in JavaScript (${relay})` };
+  return { kernelRelay: relay, tunnelRelay: 'by the kernel (splice)' };
 }
 
 /** Starts attribution for a new client connection (so it overlaps with reading the request). */

@@ -113,7 +113,7 @@ export async function createProxyServer(options: ProxyOptions): Promise<RunningP
   ctx.upstream = upstream;
   for (const label of upstream.dropped) ctx.log.warn('proxy ignores an upstream proxy that points at itself', { upstream: label });
   const url = `http://${authorityOf(host, port)}`;
-  ctx.log.info('proxy listening', { url, mode: ctx.mode });
+  ctx.log.info('proxy listening', { url, mode: ctx.mode, tunnels: `relayed ${ctx.tunnelRelay}` });
 
   let closing: Promise<void> | null = null;
   return {
@@ -129,6 +129,7 @@ export async function createProxyServer(options: ProxyOptions): Promise<RunningP
     close() {
       closing ??= new Promise<void>((resolve) => {
         ctx.closing = true;
+        for (const end of [...ctx.tunnelEnds]) end();
         server.close(() => resolve());
         inspector.close();
         for (const socket of ctx.sockets) socket.destroy();

@@ -131,6 +131,12 @@ export type ProxyOptions = Readonly<{
   /** Extra PEM CAs trusted for origins of inspected tunnels, on top of Node's default trust. */
   originCa?: readonly string[];
   limits?: Partial<ProxyLimits>;
+  /**
+   * Opaque tunnels relayed by the kernel (splice, Linux) through the splice relay addon: true (the
+   * default) uses the built addon when it loads, a string is the addon's path, false relays in
+   * JavaScript.
+   */
+  kernelRelay?: boolean | string;
 }>;
 
 export type ProxyStats = Readonly<{

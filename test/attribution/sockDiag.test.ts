@@ -24,7 +24,7 @@ const BUILD_SCRIPT = fileURLToPath(new URL('../../scripts/build-native.ts', impo
 function buildAddon(): { path: string } | { skip: string } {
   if (!linux) return { skip: 'Linux only' };
   const path = join(mkdtempSync(join(tmpdir(), 'cordon-addon-')), 'sockdiag.node');
-  const run = spawnSync(process.execPath, [BUILD_SCRIPT, '--force', '--out', path], { encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [BUILD_SCRIPT, '--force', '--only', 'sockdiag', '--out', path], { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`build-native failed: ${run.stdout}${run.stderr}`);
   return run.stdout.includes('built') ? { path } : { skip: run.stdout.trim() };
 }

@@ -5,20 +5,12 @@
  * system calls instead of a round trip to python3. Optional: when the addon is not built, cannot
  * load or misbehaves, createSockDiag() uses the python3 helper.
  */
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { nativeAddonPath, requireAddon } from '../../util/nativeAddon.ts';
 import type { SockDiagQuery, SockDiagResult } from './sockDiag.ts';
 
 const ENOENT = 2;
 
 type Addon = { lookup(family: number, srcIp: string, srcPort: number, dstIp: string, dstPort: number): unknown };
-
-/** Where scripts/build-native.ts writes the addon for this platform and architecture. */
-export function nativeAddonPath(): string {
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-  return join(root, 'dist', 'native', `sockdiag-${process.platform}-${process.arch}.node`);
-}
 
 /** The synchronous lookup, or an explanation of why the addon is not usable. */
 export type NativeLookup = (query: SockDiagQuery) => SockDiagResult;
@@ -26,7 +18,7 @@ export type NativeLookup = (query: SockDiagQuery) => SockDiagResult;
 const loaded = new Map<string, NativeLookup | string>();
 
 /** Loads the addon once per process and path. A string says why it is unavailable. */
-export function loadNativeSockDiag(path: string = nativeAddonPath()): NativeLookup | string {
+export function loadNativeSockDiag(path: string = nativeAddonPath('sockdiag')): NativeLookup | string {
   let result = loaded.get(path);
   if (result === undefined) {
     result = load(path);
@@ -37,13 +29,8 @@ export function loadNativeSockDiag(path: string = nativeAddonPath()): NativeLook
 
 function load(path: string): NativeLookup | string {
   if (process.platform !== 'linux') return `sock_diag is Linux only (this is ${process.platform})`;
-  let addon: Addon;
-  try {
-    addon = createRequire(import.meta.url)(path) as Addon;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return `addon not built (${path}; run node scripts/build-native.ts)`;
-    return `addon did not load: ${error instanceof Error ? error.message : String(error)}`;
-  }
+  const addon = requireAddon(path) as Addon | string;
+  if (typeof addon === 'string') return addon;
   if (typeof addon?.lookup !== 'function') return `addon at ${path} has no lookup()`;
   return (query) => {
     let answer: unknown;

@@ -12,7 +12,7 @@
  * be destroyed by their owner), and the relay holds its own duplicates of the descriptors.
  */
 import type { Socket } from 'node:net';
-import { nativeAddonPath, requireAddon } from '../util/nativeAddon.ts';
+import { nativeAddonPath, oncePerPath, requireLinuxAddon } from '../util/nativeAddon.ts';
 
 /** How a relayed direction ended: errno 0 when the source ended its stream (the sink's sending side is then shut). */
 export type RelayEnd = Readonly<{ bytes: number; errno: number; side: 'source' | 'sink' | null }>;
@@ -38,21 +38,15 @@ type Addon = {
 
 const SHUT_RDWR = 2;
 const EMPTY = Buffer.alloc(0);
-const loaded = new Map<string, KernelRelay | string>();
+const loadOnce = oncePerPath(load);
 
 /** The kernel relay, once per process and path; a string says why it is not available. */
 export function loadSpliceRelay(path: string = nativeAddonPath('splicerelay')): KernelRelay | string {
-  let result = loaded.get(path);
-  if (result === undefined) {
-    result = load(path);
-    loaded.set(path, result);
-  }
-  return result;
+  return loadOnce(path);
 }
 
 function load(path: string): KernelRelay | string {
-  if (process.platform !== 'linux') return `splice is Linux only (this is ${process.platform})`;
-  const addon = requireAddon(path) as Addon | string;
+  const addon = requireLinuxAddon(path, 'splice') as Addon | string;
   if (typeof addon === 'string') return addon;
   if (typeof addon?.start !== 'function' || typeof addon.relay !== 'function' || typeof addon.shutdown !== 'function') return `addon at ${path} is not the splice relay`;
   const pending = new Map<number, (end: RelayEnd) => void>();

@@ -23,6 +23,12 @@ export function nativeAddonPath(name: NativeAddonName): string {
   return join(NATIVE_ROOT, 'dist', 'native', `${name}-${process.platform}-${process.arch}.node`);
 }
 
+/** Loads a Linux-only addon at path; a string says why it did not load (or that this is not Linux). */
+export function requireLinuxAddon(path: string, feature: string): unknown {
+  if (process.platform !== 'linux') return `${feature} is Linux only (this is ${process.platform})`;
+  return requireAddon(path);
+}
+
 /** Loads the addon at path; a string says why it did not load. */
 export function requireAddon(path: string): unknown {
   try {
@@ -31,4 +37,17 @@ export function requireAddon(path: string): unknown {
     if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return `addon not built (${path}; run node scripts/build-native.ts)`;
     return `addon did not load: ${error instanceof Error ? error.message : String(error)}`;
   }
+}
+
+/** A loader that runs once per path in this process and remembers its answer: what it built from the addon, or why not. */
+export function oncePerPath<T>(load: (path: string) => T | string): (path: string) => T | string {
+  const loaded = new Map<string, T | string>();
+  return (path) => {
+    let result = loaded.get(path);
+    if (result === undefined) {
+      result = load(path);
+      loaded.set(path, result);
+    }
+    return result;
+  };
 }

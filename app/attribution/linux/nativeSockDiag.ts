@@ -5,7 +5,7 @@
  * system calls instead of a round trip to python3. Optional: when the addon is not built, cannot
  * load or misbehaves, createSockDiag() uses the python3 helper.
  */
-import { nativeAddonPath, requireAddon } from '../../util/nativeAddon.ts';
+import { nativeAddonPath, oncePerPath, requireLinuxAddon } from '../../util/nativeAddon.ts';
 import type { SockDiagQuery, SockDiagResult } from './sockDiag.ts';
 
 const ENOENT = 2;
@@ -15,21 +15,15 @@ type Addon = { lookup(family: number, srcIp: string, srcPort: number, dstIp: str
 /** The synchronous lookup, or an explanation of why the addon is not usable. */
 export type NativeLookup = (query: SockDiagQuery) => SockDiagResult;
 
-const loaded = new Map<string, NativeLookup | string>();
+const loadOnce = oncePerPath(load);
 
 /** Loads the addon once per process and path. A string says why it is unavailable. */
 export function loadNativeSockDiag(path: string = nativeAddonPath('sockdiag')): NativeLookup | string {
-  let result = loaded.get(path);
-  if (result === undefined) {
-    result = load(path);
-    loaded.set(path, result);
-  }
-  return result;
+  return loadOnce(path);
 }
 
 function load(path: string): NativeLookup | string {
-  if (process.platform !== 'linux') return `sock_diag is Linux only (this is ${process.platform})`;
-  const addon = requireAddon(path) as Addon | string;
+  const addon = requireLinuxAddon(path, 'sock_diag') as Addon | string;
   if (typeof addon === 'string') return addon;
   if (typeof addon?.lookup !== 'function') return `addon at ${path} has no lookup()`;
   return (query) => {

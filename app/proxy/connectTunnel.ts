@@ -15,13 +15,7 @@ import { MAX_HELLO_BYTES, peekClientHello } from './tlsPeek.ts';
 import { authorityOf, isProxyLoop, parseConnectTarget, type Target } from './target.ts';
 import { openTunnel, reachFailure } from './upstream.ts';
 import { connectRelayed } from './relay.ts';
-import type { KernelRelay } from './spliceRelay.ts';
-
-/**
- * How long a tunnel stays half open in the kernel relay after one side ended its stream, for the
- * other side's last bytes: then both are closed.
- */
-export const HALF_CLOSED_GRACE_MS = 10_000;
+import type { KernelRelay, RelayEnd } from './spliceRelay.ts';
 
 /** Handles one CONNECT request; never throws. */
 export async function handleConnect(ctx: ProxyContext, inspector: Inspector, req: IncomingMessage, client: Socket, head: Buffer): Promise<void> {
@@ -99,7 +93,6 @@ async function opaqueTunnel(ctx: ProxyContext, client: Socket, head: Buffer, tar
   let recorded = false;
   let cut: string | undefined;
   let ended = false;
-  let halfClosed: NodeJS.Timeout | undefined;
   const record = (): void => {
     if (recorded) return;
     recorded = true;
@@ -114,7 +107,6 @@ async function opaqueTunnel(ctx: ProxyContext, client: Socket, head: Buffer, tar
   const end = (): void => {
     if (ended) return;
     ended = true;
-    clearTimeout(halfClosed);
     ctx.tunnelEnds.delete(end);
     if (kernel !== null) {
       // The kernel relay holds its own descriptors: shut the sockets down so it stops too.
@@ -123,8 +115,12 @@ async function opaqueTunnel(ctx: ProxyContext, client: Socket, head: Buffer, tar
     }
     client.destroy();
     origin.destroy();
-    // Recorded once the kernel relays have counted their bytes (at once when there are none).
-    void Promise.all(running).then(record);
+    // Recorded once the kernel relays have counted their bytes (at once when there are none);
+    // closing the proxy waits for it.
+    if (running.size === 0) return record();
+    const recording = Promise.all(running).then(record);
+    ctx.recording.add(recording);
+    void recording.finally(() => ctx.recording.delete(recording));
   };
   ctx.tunnelEnds.add(end);
   origin.on('error', () => {
@@ -136,29 +132,46 @@ async function opaqueTunnel(ctx: ProxyContext, client: Socket, head: Buffer, tar
   client.once('close', end);
   client.setNoDelay(true);
   client.write(CONNECT_ESTABLISHED);
-  /** One direction through the kernel: a failure ends the tunnel; an end of stream leaves the other direction a grace period. */
+  /**
+   * One direction through the kernel, ending as the JavaScript relay does: the origin's end of
+   * stream ends the tunnel (once its bytes are delivered); the client's leaves the download open
+   * until the origin ends too (half-close); a failure ends it at once. A refused hand-off relays
+   * the direction in JavaScript instead.
+   */
+  let clientEnded = false;
+  const settle = (direction: 'up' | 'down', result: RelayEnd): void => {
+    moved[direction] += result.bytes;
+    // Once the tunnel is ending, its shut-down sockets fail the relay still running: not a cut.
+    if (ended) return;
+    if (result.errno !== 0) {
+      // After the client ended its side, the origin's refusal of a late write is the close, not a cut.
+      const originSide = (direction === 'down') === (result.side === 'source');
+      if (originSide && !clientEnded) cut ??= 'the origin connection failed';
+      return end();
+    }
+    if (direction === 'up') clientEnded = true;
+    if (direction === 'down' || running.size === 0) end();
+  };
   const inKernel = (relay: KernelRelay, from: Socket, to: Socket, direction: 'up' | 'down'): void => {
     const done = relay.relay(from, to).then((result) => {
       running.delete(done);
-      if (typeof result === 'string') {
-        if (!ended) cut ??= `the kernel relay failed: ${result}`;
-        return end();
-      }
-      moved[direction] += result.bytes;
-      // Once the tunnel is ending, its shut-down sockets fail the relay still running: not a cut.
-      if (ended) return;
-      if (result.errno !== 0) {
-        // After one side ended its stream, the other's failing writes are the close, not a cut.
-        const originSide = (direction === 'down') === (result.side === 'source');
-        if (originSide && halfClosed === undefined) cut ??= 'the origin connection failed';
-        return end();
-      }
-      if (running.size === 0 && upStarted) return end();
-      halfClosed ??= setTimeout(end, HALF_CLOSED_GRACE_MS);
+      if (!('refused' in result)) return settle(direction, result);
+      if (ended || result.closed) return end();
+      warnOnce(ctx, result.refused);
+      // Node's pipe ends the sink after the source's end; the direction is done once that is
+      // flushed (or the tunnel closed).
+      const piped = new Promise<void>((resolve) => {
+        to.once('finish', resolve);
+        to.once('close', resolve);
+      }).then(() => {
+        running.delete(piped);
+        settle(direction, { bytes: 0, errno: 0, side: null });
+      });
+      running.add(piped);
+      from.pipe(to);
     });
     running.add(done);
   };
-  let upStarted = false;
   if (kernel !== null) inKernel(kernel, origin, client, 'down');
   else relayTo(client);
 
@@ -182,9 +195,19 @@ async function opaqueTunnel(ctx: ProxyContext, client: Socket, head: Buffer, tar
   }
   if (origin.destroyed || ended) return;
   if (hello.data.length > 0) origin.write(hello.data);
-  upStarted = true;
   if (kernel !== null) inKernel(kernel, client, origin, 'up');
   else client.pipe(origin);
+}
+
+const refusalsWarned = new WeakMap<ProxyContext, Set<string>>();
+
+/** Says once per proxy and reason that the kernel relay refused tunnels (over the pipe quota, out of descriptors). */
+function warnOnce(ctx: ProxyContext, reason: string): void {
+  const warned = refusalsWarned.get(ctx) ?? new Set<string>();
+  refusalsWarned.set(ctx, warned);
+  if (warned.has(reason)) return;
+  warned.add(reason);
+  ctx.log.warn('proxy relays tunnels in JavaScript while the kernel relay refuses them', { reason });
 }
 
 /**

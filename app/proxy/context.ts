@@ -49,6 +49,8 @@ export type ProxyContext = {
   readonly tunnelRelay: string;
   /** Ends every tunnel relayed in the kernel (whose sockets must be shut down, not only destroyed). */
   readonly tunnelEnds: Set<() => void>;
+  /** Audit records waiting for a kernel relay's byte counts: closing the proxy waits for them. */
+  readonly recording: Set<Promise<void>>;
   /** Latest DPoP-Nonce per agent and origin (bounded). */
   readonly dpopNonces: Map<string, string>;
   closing: boolean;
@@ -77,6 +79,7 @@ export function createContext(options: ProxyOptions): ProxyContext {
     sockets: new Set(),
     ...kernelRelayOf(options.kernelRelay),
     tunnelEnds: new Set(),
+    recording: new Set(),
     dpopNonces: new Map(),
     closing: false,
   };
@@ -86,7 +89,7 @@ export function createContext(options: ProxyOptions): ProxyContext {
 /** The kernel relay the options ask for (default: the built addon when it loads), and how tunnels are relayed, in words. */
 function kernelRelayOf(option: ProxyOptions['kernelRelay']): { kernelRelay: KernelRelay | null; tunnelRelay: string } {
   if (option === false) return { kernelRelay: null, tunnelRelay: 'in JavaScript (the kernel relay is turned off)' };
-  const relay = typeof option === 'string' ? loadSpliceRelay(option) : loadSpliceRelay();
+  const relay = typeof option === 'string' ? loadSpliceRelay(option) : typeof option === 'object' ? option : loadSpliceRelay();
   if (typeof relay === 'string') return { kernelRelay: null, tunnelRelay: `in JavaScript (${relay})` };
   return { kernelRelay: relay, tunnelRelay: 'by the kernel (splice)' };
 }

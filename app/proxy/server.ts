@@ -19,6 +19,9 @@ import type { ProxyOptions, RunningProxy } from './types.ts';
 import { compileUpstream } from './upstream.ts';
 import { handleWebSocket } from './websocket.ts';
 
+/** How long closing waits for tunnels' audit records (the kernel relay answers within a loop turn or two). */
+const RECORD_WAIT_MS = 2000;
+
 /**
  * Starts the proxy on loopback. Throws ERR_BAD_REQUEST for a non-loopback host, a bad port or a
  * bad upstream proxy URL; the listen error (e.g. EADDRINUSE) otherwise.
@@ -135,10 +138,19 @@ export async function createProxyServer(options: ProxyOptions): Promise<RunningP
         for (const socket of ctx.sockets) socket.destroy();
         ctx.httpAgent.destroy();
         ctx.httpsAgent.destroy();
-      });
+      }).then(() => recorded(ctx));
       return closing;
     },
   };
+}
+
+/** Waits (bounded) for the audit records of tunnels that were still counting their bytes. */
+async function recorded(ctx: ProxyContext): Promise<void> {
+  if (ctx.recording.size === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, RECORD_WAIT_MS)));
+  await Promise.race([Promise.all(ctx.recording), bound]);
+  clearTimeout(timer);
 }
 
 /** The exchange for an absolute-form request, '' for the proxy's own path, or why it is refused. */

@@ -12,17 +12,22 @@
  * be destroyed by their owner), and the relay holds its own duplicates of the descriptors.
  */
 import type { Socket } from 'node:net';
+import { constants } from 'node:os';
 import { nativeAddonPath, oncePerPath, requireLinuxAddon } from '../util/nativeAddon.ts';
 
 /** How a relayed direction ended: errno 0 when the source ended its stream (the sink's sending side is then shut). */
 export type RelayEnd = Readonly<{ bytes: number; errno: number; side: 'source' | 'sink' | null }>;
 
+/**
+ * A direction the kernel did not take: nothing was moved, Node has stopped reading the source.
+ * `closed` when a socket closed or failed during the hand-off (the tunnel is ending anyway);
+ * otherwise the caller can relay the direction itself.
+ */
+export type HandOffRefused = Readonly<{ refused: string; closed: boolean }>;
+
 export type KernelRelay = Readonly<{
-  /**
-   * Hands the bytes from `from` to `to` over to the kernel. Resolves when that direction ends; a
-   * string says why the hand-off could not be made (nothing was moved in the kernel then).
-   */
-  relay(from: Socket, to: Socket): Promise<RelayEnd | string>;
+  /** Hands the bytes from `from` to `to` over to the kernel. Resolves when that direction ends, or at once when it was refused. */
+  relay(from: Socket, to: Socket): Promise<RelayEnd | HandOffRefused>;
   /** Shuts a socket down both ways, so a relay using it ends now (its owner then destroys it). */
   shutdown(socket: Socket): void;
   /** Directions being relayed now. */
@@ -63,15 +68,15 @@ function load(path: string): KernelRelay | string {
     relay: async (from, to) => {
       const fromFd = fdOf(from);
       const toFd = fdOf(to);
-      if (fromFd === null || toFd === null) return 'a socket has no descriptor';
+      if (fromFd === null || toFd === null) return { refused: 'a socket has no descriptor', closed: from.destroyed || to.destroyed };
       stopReading(from);
       // What Node read before the hand-off goes first, through Node.
       const buffered = from.readableLength > 0 ? (from.read() as Buffer | null) : null;
       stopReading(from);
-      if (!(await flushed(to, buffered))) return 'the sink closed before the hand-off';
-      if (fdOf(from) !== fromFd || fdOf(to) !== toFd) return 'a socket closed before the hand-off';
+      if (!(await flushed(to, buffered))) return { refused: 'the sink closed before the hand-off', closed: true };
+      if (fdOf(from) !== fromFd || fdOf(to) !== toFd) return { refused: 'a socket closed before the hand-off', closed: true };
       const id = addon.relay(fromFd, toFd);
-      if (id <= 0) return `splice relay refused the sockets (errno ${-id})`;
+      if (id <= 0) return { refused: `the splice relay refused the sockets (${errnoName(-id)})`, closed: false };
       return new Promise<RelayEnd>((resolve) => pending.set(id, resolve));
     },
     shutdown: (socket) => {
@@ -80,6 +85,12 @@ function load(path: string): KernelRelay | string {
     },
     active: () => addon.active(),
   };
+}
+
+/** EMFILE, ENOBUFS (over the user's pipe quota), ...: the name of an errno on this system. */
+function errnoName(errno: number): string {
+  const name = Object.entries(constants.errno).find(([, value]) => value === errno)?.[0];
+  return name ?? `errno ${errno}`;
 }
 
 type StreamHandle = { fd?: unknown; reading?: boolean; readStop?: () => number };

@@ -6,6 +6,7 @@
 import type { SecureContext } from 'node:tls';
 import type { Decision, EgressRequest, Principal } from '../api/enforcement.ts';
 import type { Logger } from '../util/log.ts';
+import type { KernelRelay } from './spliceRelay.ts';
 
 /** monitor: decide and record, never block. enforce: block denials and fail closed. */
 export type ProxyMode = 'monitor' | 'enforce';
@@ -133,10 +134,10 @@ export type ProxyOptions = Readonly<{
   limits?: Partial<ProxyLimits>;
   /**
    * Opaque tunnels relayed by the kernel (splice, Linux) through the splice relay addon: true (the
-   * default) uses the built addon when it loads, a string is the addon's path, false relays in
-   * JavaScript.
+   * default) uses the built addon when it loads, a string is the addon's path, an object is a
+   * loaded relay (loadSpliceRelay), false relays in JavaScript.
    */
-  kernelRelay?: boolean | string;
+  kernelRelay?: boolean | string | KernelRelay;
 }>;
 
 export type ProxyStats = Readonly<{

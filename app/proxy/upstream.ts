@@ -133,7 +133,12 @@ export async function openTunnel(upstream: UpstreamProxy | null, host: string, p
         reject(error);
         return;
       }
-      if (rest && rest.length > 0) socket.unshift(rest);
+      // Paused first: unshifted into a flowing socket with no listener, the origin's first bytes
+      // would be emitted to nobody before the caller attaches its relay.
+      if (rest && rest.length > 0) {
+        socket.pause();
+        socket.unshift(rest);
+      }
       resolve(socket);
     };
     const onData = (chunk: Buffer): void => {

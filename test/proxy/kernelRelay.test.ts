@@ -3,18 +3,19 @@
 // origin speaking first; half-close; resets; the proxy's close; bad input to the addon.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadSpliceRelay } from '../../app/proxy/spliceRelay.ts';
+import { loadSpliceRelay, type KernelRelay } from '../../app/proxy/spliceRelay.ts';
 import { requireAddon } from '../../app/util/nativeAddon.ts';
 import type { RunningProxy } from '../../app/proxy/types.ts';
 import { startHarness, type HarnessOptions } from './helpers/proxyHarness.ts';
 
+const python = spawnSync('sh', ['-c', 'command -v python3'], { encoding: 'utf8' }).stdout.trim();
 const BUILD_SCRIPT = fileURLToPath(new URL('../../scripts/build-native.ts', import.meta.url));
 
 /** Builds the addon with the real build script into a temporary file; why not, where it cannot be built here. */
@@ -159,6 +160,109 @@ for (const way of WAYS) {
     }
   });
 
+  test(`${way.name}: half-close: the origin keeps answering long after the client ended its side`, { skip: way.skip, timeout: 30_000 }, async () => {
+    const chunks = 6;
+    const origin = createServer({ allowHalfOpen: true }, (s) => {
+      readAll(s).then(() => {
+        let sent = 0;
+        const timer = setInterval(() => {
+          s.write(`chunk ${sent}\n`);
+          if (++sent === chunks) {
+            clearInterval(timer);
+            s.end();
+          }
+        }, 250);
+      }, () => s.destroy());
+    });
+    const h = await startHarness(way.options);
+    try {
+      const { socket } = await openTunnel(h.proxy, `127.0.0.1:${await listen(origin)}`);
+      const answer = readAll(socket);
+      socket.end('request');
+      const text = (await answer).toString();
+      assert.equal(text.split('\n').filter(Boolean).length, chunks, text);
+      socket.destroy();
+      const [event] = await h.waitForEvents(1, 10_000);
+      assert.equal(event?.outcome, 'forwarded');
+      assert.equal(event?.bytesDown, text.length);
+      assert.equal(event?.bytesUp, 'request'.length);
+    } finally {
+      await h.close();
+      origin.close();
+    }
+  });
+
+  test(`${way.name}: TCP urgent data neither stalls the tunnel nor loses what follows it`, { skip: way.skip || (!python && 'python3 not installed'), timeout: 30_000 }, async () => {
+    // Python can send urgent (out-of-band) data; Node cannot. Normal reads skip the urgent byte.
+    const script = [
+      'import socket, sys, time',
+      's = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)',
+      'print(s.getsockname()[1], flush=True)',
+      'c, _ = s.accept()',
+      'c.sendall(b"A"); time.sleep(0.1)',
+      'c.send(b"U", socket.MSG_OOB); time.sleep(0.1)',
+      'c.sendall(b"BCD"); time.sleep(0.3)',
+      'c.close()',
+    ].join('\n');
+    const child = spawn(python, ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    const h = await startHarness(way.options);
+    try {
+      const { socket } = await openTunnel(h.proxy, `127.0.0.1:${port}`);
+      assert.equal((await readAll(socket)).toString(), 'ABCD');
+      socket.destroy();
+      const [event] = await h.waitForEvents(1, 10_000);
+      assert.equal(event?.outcome, 'forwarded');
+      assert.equal(event?.bytesDown, 4);
+    } finally {
+      child.kill();
+      await h.close();
+    }
+  });
+
+  test(`${way.name}: through an upstream proxy, the origin's first bytes that came with the upstream's 200 arrive first`, { skip: way.skip, timeout: 30_000 }, async () => {
+    // A stand-in corporate proxy: answers CONNECT and the origin's banner in one write, then echoes.
+    const upstream = createServer((s) => {
+      let head = '';
+      const onData = (d: Buffer): void => {
+        head += d.toString('latin1');
+        if (!head.includes('\r\n\r\n')) return;
+        s.removeListener('data', onData);
+        s.write('HTTP/1.1 200 Connection established\r\n\r\nBANNER\n');
+        s.pipe(s);
+      };
+      s.on('data', onData);
+    });
+    const upstreamUrl = `http://127.0.0.1:${await listen(upstream)}`;
+    const h = await startHarness({ ...way.options, upstream: { httpsProxy: upstreamUrl } });
+    try {
+      const { socket } = await openTunnel(h.proxy, 'speaks-first.example:22');
+      const answer = readAll(socket);
+      socket.end('ping\n');
+      assert.equal((await answer).toString(), 'BANNER\nping\n');
+      socket.destroy();
+    } finally {
+      await h.close();
+      upstream.close();
+    }
+  });
+
+  test(`${way.name}: closing the proxy records the tunnels it ends before it resolves`, { skip: way.skip, timeout: 30_000 }, async () => {
+    const origin = createServer((s) => s.pipe(s));
+    const h = await startHarness(way.options);
+    try {
+      const { socket } = await openTunnel(h.proxy, `127.0.0.1:${await listen(origin)}`);
+      socket.on('error', () => undefined);
+      socket.write('echo me');
+      await new Promise((resolve) => socket.once('readable', resolve));
+      await h.close();
+      assert.equal(h.events.length, 1, 'the audit event of the tunnel closed with the proxy');
+      assert.equal(h.events[0]?.bytesUp, 'echo me'.length);
+    } finally {
+      origin.close();
+    }
+  });
+
   test(`${way.name}: closing the proxy ends open tunnels at once`, { skip: way.skip, timeout: 30_000 }, async () => {
     const origin = createServer((s) => s.write('hello'));
     const h = await startHarness(way.options);
@@ -219,7 +323,9 @@ test('the addon: bad descriptors and non-sockets are refused with an errno, neve
     const b = connect((server.address() as AddressInfo).port, '127.0.0.1');
     await new Promise((r) => b.once('connect', r));
     a.destroy();
-    assert.match(String(await relay.relay(a, b)), /descriptor/);
+    const refused = await relay.relay(a, b);
+    assert.ok('refused' in refused && refused.closed);
+    assert.match(refused.refused, /descriptor/);
     b.destroy();
   } finally {
     server.close();
@@ -245,5 +351,34 @@ test('a missing or broken addon: tunnels are relayed in JavaScript and still wor
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a hand-off the kernel refuses (over the pipe quota, out of descriptors) is relayed in JavaScript instead', { skip: addonSkip, timeout: 30_000 }, async () => {
+  const real = loadSpliceRelay('path' in addon ? addon.path : '');
+  assert.notEqual(typeof real, 'string');
+  if (typeof real === 'string') return;
+  let calls = 0;
+  // The download direction (asked first) is refused, the upload is taken.
+  const refusing: KernelRelay = { ...real, relay: async (from, to) => (++calls === 1 ? { refused: 'test refusal', closed: false } : real.relay(from, to)) };
+  const origin = createServer({ allowHalfOpen: true }, (s) => {
+    s.write('hello ');
+    readAll(s).then((got) => s.end(`got ${got.length}`), () => s.destroy());
+  });
+  const h = await startHarness({ kernelRelay: refusing });
+  try {
+    const { socket } = await openTunnel(h.proxy, `127.0.0.1:${await listen(origin)}`);
+    const answer = readAll(socket);
+    socket.end(Buffer.alloc(50_000, 2));
+    assert.equal((await answer).toString(), 'hello got 50000');
+    socket.destroy();
+    const [event] = await h.waitForEvents(1, 10_000);
+    assert.equal(event?.outcome, 'forwarded');
+    assert.equal(event?.bytesUp, 50_000);
+    assert.equal(event?.bytesDown, 'hello got 50000'.length);
+    assert.equal(calls, 2);
+  } finally {
+    await h.close();
+    origin.close();
   }
 });

@@ -10,9 +10,12 @@
  *                          when a relay ends: errno 0 after the source's end of stream (the sink's
  *                          sending side is then shut down too), else the error that ended it, on
  *                          the source (side 0) or the sink (side 1).
- *   relay(fromFd, toFd)    -> id (> 0), or a negative errno. Takes its own duplicates of both
- *                          descriptors, so the caller may close its own at any time; to end a
- *                          relay early, shut the socket down (shutdown() below).
+ *   relay(fromFd, toFd)    -> id (> 0), or a negative errno (-ENOTSOCK, -EMFILE, -ENOBUFS when
+ *                          the user's pipe quota only allows tiny pipes, ...): then nothing was
+ *                          taken and the caller relays the bytes itself. Takes its own duplicates
+ *                          of both descriptors, so the caller may close its own at any time; to
+ *                          end a relay early, shut the socket down (shutdown() below).
+ *                          TCP urgent bytes are stepped over (dropped), as Node's reads do.
  *   shutdown(fd, how)      shutdown(2) of a socket (0 read, 1 write, 2 both) -> 0 or -errno.
  *   active()               relays not yet ended.
  * Ownership: every relay's state belongs to the relay thread; the JavaScript thread only queues new
@@ -32,15 +35,28 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/sockios.h>
 #include <unistd.h>
 
 /* A relay's pipe keeps the kernel's default size (16 pages): 64 and 256 KiB measured alike in the
  * proxy bench, and larger pipes count against the user's pipe-user-pages-soft quota. */
 #define DEFAULT_PIPE_BYTES 65536
 #define MAX_EVENTS 64
+/* At most what an empty pipe takes in one write (PIPE_BUF). */
+#define URGENT_READ_BYTES 4096
 #define CONTROL_TAG ((uint64_t)0)
 #define SINK_BIT ((uint64_t)1)
+
+enum { SIDE_SOURCE = 0, SIDE_SINK = 1 };
+
+typedef struct done_msg {
+  uint32_t id;
+  uint64_t bytes;
+  int err;
+  int side;
+} done_msg;
 
 typedef struct relay {
   uint32_t id;
@@ -51,17 +67,10 @@ typedef struct relay {
   uint64_t bytes;        /* bytes sent to `to` */
   int eof;
   int done;
-  struct relay *next;    /* new-relay queue, then the list of ended relays freed after a batch */
+  done_msg *msg;         /* allocated up front: an end is always reported */
+  struct relay *next;    /* new-relay queue, the live list, then the ended relays freed after a batch */
+  struct relay *prev;    /* the live list only */
 } relay;
-
-enum { SIDE_SOURCE = 0, SIDE_SINK = 1 };
-
-typedef struct done_msg {
-  uint32_t id;
-  uint64_t bytes;
-  int err;
-  int side;
-} done_msg;
 
 typedef struct env_state {
   napi_env env;
@@ -73,6 +82,7 @@ typedef struct env_state {
   pthread_mutex_t lock;
   relay *queued;         /* guarded by lock */
   int stopping;          /* guarded by lock */
+  int dead;              /* guarded by lock: the thread's loop failed; no new relays */
   uint32_t next_id;      /* JavaScript thread only */
   uint32_t active;       /* JavaScript thread only */
   relay *live;           /* relay thread only: every relay not yet ended (for the env's teardown) */
@@ -97,14 +107,23 @@ static void close_relay_fds(relay *r) {
   r->from = r->to = r->pipe_r = r->pipe_w = -1;
 }
 
+static void link_live(env_state *s, relay *r) {
+  r->prev = NULL;
+  r->next = s->live;
+  if (s->live != NULL) s->live->prev = r;
+  s->live = r;
+}
+
 static void unlink_live(env_state *s, relay *r) {
-  for (relay **p = &s->live; *p != NULL; p = &(*p)->next) {
-    if (*p == r) {
-      *p = r->next;
-      r->next = NULL;
-      return;
-    }
-  }
+  if (r->prev != NULL) r->prev->next = r->next;
+  else s->live = r->next;
+  if (r->next != NULL) r->next->prev = r->prev;
+  r->next = r->prev = NULL;
+}
+
+static void free_relay(relay *r) {
+  free(r->msg);
+  free(r);
 }
 
 /* Ends a relay on the relay thread: out of epoll, descriptors closed, JavaScript told. */
@@ -114,18 +133,41 @@ static void finish(env_state *s, relay *r, int err, int side, relay **graveyard)
   epoll_ctl(s->epfd, EPOLL_CTL_DEL, r->from, NULL);
   epoll_ctl(s->epfd, EPOLL_CTL_DEL, r->to, NULL);
   close_relay_fds(r);
-  done_msg *msg = malloc(sizeof *msg);
-  if (msg != NULL) {
-    msg->id = r->id;
-    msg->bytes = r->bytes;
-    msg->err = err;
-    msg->side = side;
-    if (napi_call_threadsafe_function(s->on_done, msg, napi_tsfn_nonblocking) != napi_ok) free(msg);
-  }
+  done_msg *msg = r->msg;
+  r->msg = NULL;
+  msg->id = r->id;
+  msg->bytes = r->bytes;
+  msg->err = err;
+  msg->side = side;
+  /* Fails only while the environment closes (then nobody waits for the answer). */
+  if (napi_call_threadsafe_function(s->on_done, msg, napi_tsfn_nonblocking) != napi_ok) free(msg);
   unlink_live(s, r);
   /* Freed after the current batch of events, which may still name it. */
   r->next = *graveyard;
   *graveyard = r;
+}
+
+/*
+ * splice cannot read past TCP urgent data (tcp_read_sock stops at the mark, and answers EAGAIN
+ * for ever). A plain recv() steps over the urgent byte, as Node's own reads do (the urgent byte
+ * is dropped, never relayed, in both relays), and what follows it goes into the empty pipe.
+ * Returns 1 on progress, 0 when there is nothing to read, -errno on failure.
+ */
+static int read_past_urgent_mark(relay *r) {
+  int at_mark = 0;
+  if (ioctl(r->from, SIOCATMARK, &at_mark) != 0 || !at_mark) return 0;
+  char buf[URGENT_READ_BYTES];
+  ssize_t got = recv(r->from, buf, sizeof buf, MSG_DONTWAIT);
+  if (got == 0) {
+    r->eof = 1;
+    return 1;
+  }
+  if (got < 0) return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+  /* The pipe is empty and holds at least a page: this write is whole and never waits. */
+  ssize_t put = write(r->pipe_w, buf, (size_t)got);
+  if (put != got) return -EIO;
+  r->pending += (size_t)got;
+  return 1;
 }
 
 /*
@@ -144,9 +186,18 @@ static void pump(env_state *s, relay *r, uint32_t sink_events, relay **graveyard
       } else if (n == 0) {
         r->eof = 1;
         progress = 1;
-      } else if (errno != EAGAIN && errno != EINTR) {
+      } else if (errno == EINTR) {
+        progress = 1;
+      } else if (errno != EAGAIN) {
         finish(s, r, errno, SIDE_SOURCE, graveyard);
         return;
+      } else if (r->pending == 0) {
+        int moved = read_past_urgent_mark(r);
+        if (moved < 0) {
+          finish(s, r, -moved, SIDE_SOURCE, graveyard);
+          return;
+        }
+        progress |= moved;
       }
     }
     if (r->pending > 0) {
@@ -155,7 +206,9 @@ static void pump(env_state *s, relay *r, uint32_t sink_events, relay **graveyard
         r->pending -= (size_t)n;
         r->bytes += (uint64_t)n;
         progress = 1;
-      } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+      } else if (n < 0 && errno == EINTR) {
+        progress = 1;
+      } else if (n < 0 && errno != EAGAIN) {
         finish(s, r, errno, SIDE_SINK, graveyard);
         return;
       }
@@ -195,11 +248,29 @@ static void *relay_main(void *arg) {
   struct epoll_event events[MAX_EVENTS];
   for (;;) {
     int n = epoll_wait(s->epfd, events, MAX_EVENTS, -1);
+    relay *graveyard = NULL;
     if (n < 0) {
       if (errno == EINTR) continue;
-      break;
+      /* Cannot happen with a valid epoll descriptor; if it does, end every relay rather than hang them. */
+      int err = errno;
+      pthread_mutex_lock(&s->lock);
+      s->dead = 1;
+      relay *queued = s->queued;
+      s->queued = NULL;
+      pthread_mutex_unlock(&s->lock);
+      while (queued != NULL) {
+        relay *r = queued;
+        queued = r->next;
+        link_live(s, r);
+      }
+      while (s->live != NULL) finish(s, s->live, err, SIDE_SOURCE, &graveyard);
+      while (graveyard != NULL) {
+        relay *dead = graveyard;
+        graveyard = dead->next;
+        free_relay(dead);
+      }
+      return NULL;
     }
-    relay *graveyard = NULL;
     for (int i = 0; i < n; i++) {
       uint64_t tag = events[i].data.u64;
       if (tag == CONTROL_TAG) {
@@ -214,8 +285,7 @@ static void *relay_main(void *arg) {
         while (incoming != NULL) {
           relay *r = incoming;
           incoming = r->next;
-          r->next = s->live;
-          s->live = r;
+          link_live(s, r);
           int err = add_relay(s, r);
           if (err != 0) finish(s, r, err, SIDE_SOURCE, &graveyard);
           else pump(s, r, 0, &graveyard);
@@ -224,7 +294,7 @@ static void *relay_main(void *arg) {
           while (graveyard != NULL) {
             relay *dead = graveyard;
             graveyard = dead->next;
-            free(dead);
+            free_relay(dead);
           }
           return NULL;
         }
@@ -237,10 +307,9 @@ static void *relay_main(void *arg) {
     while (graveyard != NULL) {
       relay *dead = graveyard;
       graveyard = dead->next;
-      free(dead);
+      free_relay(dead);
     }
   }
-  return NULL;
 }
 
 /* On the JavaScript thread: a relay ended. */
@@ -276,7 +345,7 @@ static void teardown(void *arg) {
       relay *r = lists[i];
       lists[i] = r->next;
       close_relay_fds(r);
-      free(r);
+      free_relay(r);
     }
   }
   if (s->epfd >= 0) close(s->epfd);
@@ -332,6 +401,13 @@ static int read_fd(napi_env env, napi_value value) {
   return fd;
 }
 
+/* A relay that will not run: its descriptors closed, its memory freed, the errno for JavaScript. */
+static napi_value refuse(napi_env env, relay *r, int err) {
+  close_relay_fds(r);
+  free_relay(r);
+  return make_int(env, -err);
+}
+
 static napi_value js_relay(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -344,41 +420,51 @@ static napi_value js_relay(napi_env env, napi_callback_info info) {
   relay *r = calloc(1, sizeof *r);
   if (r == NULL) return make_int(env, -ENOMEM);
   r->from = r->to = r->pipe_r = r->pipe_w = -1;
+  r->msg = malloc(sizeof *r->msg);
+  if (r->msg == NULL) {
+    free(r);
+    return make_int(env, -ENOMEM);
+  }
   int fds[2];
   if ((r->from = fcntl(from, F_DUPFD_CLOEXEC, 0)) < 0 || (r->to = fcntl(to, F_DUPFD_CLOEXEC, 0)) < 0 || pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
-    int err = errno;
-    close_relay_fds(r);
-    free(r);
-    return make_int(env, -err);
+    return refuse(env, r, errno);
   }
   r->pipe_r = fds[0];
   r->pipe_w = fds[1];
   int cap = fcntl(r->pipe_w, F_GETPIPE_SZ);
-  r->pipe_cap = cap > 0 ? (size_t)cap : DEFAULT_PIPE_BYTES;
+  if (cap < DEFAULT_PIPE_BYTES) {
+    /* Over the user's pipe-user-pages-soft quota the kernel hands out 2-page pipes, which would
+     * crawl: refuse, and the caller relays this tunnel in JavaScript. */
+    return refuse(env, r, ENOBUFS);
+  }
+  r->pipe_cap = (size_t)cap;
   /* Sockets only: splice would also move file or pipe bytes, which is not what a tunnel is. */
   int type = 0;
   socklen_t len = sizeof type;
   if (getsockopt(r->from, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM || getsockopt(r->to, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) {
-    close_relay_fds(r);
-    free(r);
-    return make_int(env, -ENOTSOCK);
+    return refuse(env, r, ENOTSOCK);
   }
   int nonblock = fcntl(r->from, F_GETFL);
   int nonblock_to = fcntl(r->to, F_GETFL);
   if (nonblock < 0 || nonblock_to < 0 || !(nonblock & O_NONBLOCK) || !(nonblock_to & O_NONBLOCK)) {
     /* A blocking socket would stall every relay on the thread. */
-    close_relay_fds(r);
-    free(r);
-    return make_int(env, -EINVAL);
+    return refuse(env, r, EINVAL);
   }
   if (++s->next_id == 0) s->next_id = 1;
   uint32_t id = s->next_id;
   r->id = id;
   if (s->active++ == 0) napi_ref_threadsafe_function(env, s->on_done);
   pthread_mutex_lock(&s->lock);
-  r->next = s->queued;
-  s->queued = r;
+  int dead = s->dead;
+  if (!dead) {
+    r->next = s->queued;
+    s->queued = r;
+  }
   pthread_mutex_unlock(&s->lock);
+  if (dead) {
+    if (--s->active == 0) napi_unref_threadsafe_function(env, s->on_done);
+    return refuse(env, r, EIO);
+  }
   uint64_t one = 1;
   ssize_t written = write(s->control, &one, sizeof one);
   (void)written;

@@ -44,10 +44,11 @@ export type ProxyContext = {
   readonly counters: ProxyCounters;
   /** Every socket the proxy owns (clients, origins, tunnels): ended on close. */
   readonly sockets: Set<Duplex>;
-  /** The zero-copy relay for opaque tunnels, or why there is none (tunnels are relayed in JavaScript). */
+  /** The zero-copy relay for opaque tunnels, or null: they are relayed in JavaScript. */
   readonly kernelRelay: KernelRelay | null;
+  /** How tunnels are relayed, in words (and why not by the kernel), for the start-up log. */
   readonly tunnelRelay: string;
-  /** Ends every tunnel relayed in the kernel (whose sockets must be shut down, not only destroyed). */
+  /** Ends every opaque tunnel (those relayed in the kernel must be shut down, not only destroyed). */
   readonly tunnelEnds: Set<() => void>;
   /** Audit records waiting for a kernel relay's byte counts: closing the proxy waits for them. */
   readonly recording: Set<Promise<void>>;

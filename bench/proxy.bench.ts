@@ -345,14 +345,16 @@ const HOP_REPS = 7;
  * no policy): Cordon's kernel relay on its own, and haproxy (TCP mode, splice) when installed.
  * More repetitions than the main table, interleaved, medians: the tunnel figures are the noisiest.
  */
+type HopRow = { name: string; proxy: number | null; forwarder: number | null; cpuUs: () => Promise<number | null>; mbps: number[]; cpu: number[] };
+
 async function hopFloor(dir: string, children: ChildProcess[], ports: Ports, caFile: string, cordonTargets: Target[]): Promise<void> {
-  const rows: { name: string; proxy: number | null; forwarder: number | null; pid: number | null; mbps: number[]; cpu: number[] }[] = [
-    { name: 'direct', proxy: null, forwarder: null, pid: null, mbps: [], cpu: [] },
-    ...cordonTargets.map((t) => ({ name: t.name, proxy: t.port, forwarder: null, pid: null, mbps: [], cpu: [] })),
-  ];
+  const ofPid = (pid: number | undefined) => async (): Promise<number | null> => (pid === undefined ? null : readProcCpuUs(pid));
+  const row = (name: string, proxy: number | null, forwarder: number | null, cpuUs: HopRow['cpuUs']): HopRow => ({ name, proxy, forwarder, cpuUs, mbps: [], cpu: [] });
+  const rows: HopRow[] = [row('direct', null, null, async () => null), ...cordonTargets.map((t) => row(t.name, t.port, null, async () => (await t.stats())?.cpuUs ?? null))];
+  const absent: string[] = [];
   const forwarder = await startChild('forwarder', dir, children, [String(ports.https)]).catch(() => null);
   const fwd = forwarder?.message as { port?: number; why?: string } | undefined;
-  if (forwarder !== null && fwd?.port !== undefined) rows.push({ name: 'TCP forwarder: Cordon kernel relay alone', proxy: null, forwarder: fwd.port, pid: forwarder.child.pid ?? null, mbps: [], cpu: [] });
+  if (forwarder !== null && fwd?.port !== undefined) rows.push(row('TCP forwarder: Cordon kernel relay alone', null, fwd.port, ofPid(forwarder.child.pid)));
   else process.stdout.write(`(no kernel-relay forwarder: ${fwd?.why ?? 'it did not start'})\n`);
   if (await installed('haproxy')) {
     const port = await freePort();
@@ -360,35 +362,25 @@ async function hopFloor(dir: string, children: ChildProcess[], ports: Ports, caF
     const child = spawn('haproxy', ['-f', join(dir, 'haproxy.cfg')], { stdio: 'ignore' });
     children.push(child);
     await waitForPort(port, 10_000);
-    rows.push({ name: 'TCP forwarder: haproxy (splice)', proxy: null, forwarder: port, pid: child.pid ?? null, mbps: [], cpu: [] });
+    rows.push(row('TCP forwarder: haproxy (splice)', null, port, ofPid(child.pid)));
   } else {
-    rows.push({ name: 'haproxy', proxy: null, forwarder: null, pid: -1, mbps: [], cpu: [] });
+    absent.push('haproxy');
   }
-  const cpuOf = async (row: (typeof rows)[number]): Promise<number | null> => {
-    const target = cordonTargets.find((t) => t.name === row.name);
-    if (target !== undefined) return (await target.stats())?.cpuUs ?? null;
-    return row.pid !== null && row.pid > 0 ? readProcCpuUs(row.pid) : null;
-  };
   for (let rep = 0; rep < HOP_REPS; rep++) {
-    for (const row of rows) {
-      if (row.pid === -1) continue;
-      const before = await cpuOf(row);
-      const load = await curlBulk(row.proxy, ports.https, caFile, row.forwarder);
-      const after = await cpuOf(row);
-      row.mbps.push(load.errors === 0 ? throughput(load) : Number.NaN);
-      if (before !== null && after !== null && load.bytes > 0) row.cpu.push((after - before) / 1e6 / (load.bytes / 1024 ** 3));
+    for (const r of rows) {
+      const before = await r.cpuUs();
+      const load = await curlBulk(r.proxy, ports.https, caFile, r.forwarder);
+      const after = await r.cpuUs();
+      r.mbps.push(load.errors === 0 ? throughput(load) : Number.NaN);
+      if (before !== null && after !== null && load.bytes > 0) r.cpu.push((after - before) / 1e6 / (load.bytes / 1024 ** 3));
     }
   }
   const base = median(rows[0]?.mbps ?? []);
   process.stdout.write(`\nOne loopback hop: curl fetching ${CURL_BODIES} 1 MiB bodies over ${BULK_CONNS} TLS connections, medians of ${HOP_REPS} interleaved repetitions\n`);
-  printTable(
-    ['path', 'MB/s (ratio to direct)', 'relay CPU s/GiB', 'runs MB/s'],
-    rows.map((r) =>
-      r.pid === -1
-        ? [r.name, 'not installed', '', '']
-        : [r.name, `${fmt(median(r.mbps), 0)} ${ratio(median(r.mbps), base)}`, r.cpu.length > 0 ? fmt(median(r.cpu), 2) : '-', r.mbps.map((m) => fmt(m, 0)).join(' ')],
-    ),
-  );
+  printTable(['path', 'MB/s (ratio to direct)', 'relay CPU s/GiB', 'runs MB/s'], [
+    ...rows.map((r) => [r.name, `${fmt(median(r.mbps), 0)} ${ratio(median(r.mbps), base)}`, r.cpu.length > 0 ? fmt(median(r.cpu), 2) : '-', r.mbps.map((m) => fmt(m, 0)).join(' ')]),
+    ...absent.map((name) => [name, 'not installed', '', '']),
+  ]);
 }
 
 // ---------------------------------------------------------------- child processes

@@ -61,6 +61,14 @@ function openTunnel(proxy: RunningProxy, authority: string): Promise<{ socket: S
   });
 }
 
+/** An origin that says `greeting`, reads the client's side to its end, then answers with how many bytes it got and ends. */
+function countingOrigin(greeting: string, answer: (bytes: number) => string): Server {
+  return createServer({ allowHalfOpen: true }, (s) => {
+    if (greeting !== '') s.write(greeting);
+    readAll(s).then((got) => s.end(answer(got.length)), () => s.destroy());
+  });
+}
+
 function sha(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
@@ -123,9 +131,7 @@ for (const way of WAYS) {
   });
 
   test(`${way.name}: half-close: the client ends its side and still gets the origin's answer`, { skip: way.skip, timeout: 30_000 }, async () => {
-    const origin = createServer({ allowHalfOpen: true }, (s) => {
-      readAll(s).then((got) => s.end(`got ${got.length} bytes`), () => s.destroy());
-    });
+    const origin = countingOrigin('', (n) => `got ${n} bytes`);
     const h = await startHarness(way.options);
     try {
       const { socket } = await openTunnel(h.proxy, `127.0.0.1:${await listen(origin)}`);
@@ -361,10 +367,7 @@ test('a hand-off the kernel refuses (over the pipe quota, out of descriptors) is
   let calls = 0;
   // The download direction (asked first) is refused, the upload is taken.
   const refusing: KernelRelay = { ...real, relay: async (from, to) => (++calls === 1 ? { refused: 'test refusal', closed: false } : real.relay(from, to)) };
-  const origin = createServer({ allowHalfOpen: true }, (s) => {
-    s.write('hello ');
-    readAll(s).then((got) => s.end(`got ${got.length}`), () => s.destroy());
-  });
+  const origin = countingOrigin('hello ', (n) => `got ${n}`);
   const h = await startHarness({ kernelRelay: refusing });
   try {
     const { socket } = await openTunnel(h.proxy, `127.0.0.1:${await listen(origin)}`);

@@ -73,7 +73,6 @@ typedef struct relay {
 } relay;
 
 typedef struct env_state {
-  napi_env env;
   napi_threadsafe_function on_done;
   pthread_t thread;
   int thread_started;
@@ -488,21 +487,14 @@ static napi_value js_active(napi_env env, napi_callback_info info) {
   return make_int(env, s == NULL ? 0 : s->active);
 }
 
-static void free_state(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
-  (void)data;
-  /* Freed by the cleanup hook, which runs first and joins the thread. */
-}
-
 NAPI_MODULE_INIT() {
   env_state *s = calloc(1, sizeof *s);
   if (s == NULL) return NULL;
-  s->env = env;
   s->epfd = -1;
   s->control = -1;
   pthread_mutex_init(&s->lock, NULL);
-  if (napi_set_instance_data(env, s, free_state, NULL) != napi_ok || napi_add_env_cleanup_hook(env, teardown, s) != napi_ok) {
+  /* Freed by the cleanup hook (teardown), which joins the thread first: no finalizer. */
+  if (napi_set_instance_data(env, s, NULL, NULL) != napi_ok || napi_add_env_cleanup_hook(env, teardown, s) != napi_ok) {
     pthread_mutex_destroy(&s->lock);
     free(s);
     return NULL;
